@@ -1,0 +1,28 @@
+# Entry points for users, integrators and CI. Everything goes through scripts/devenv.py.
+PYTHON ?= python3
+SIZE ?= small
+
+.PHONY: run test test-odoo bench lint pot clean
+
+run:  ## serve Odoo on http://127.0.0.1:8069 with both modules and demo data (admin/admin)
+	@$(PYTHON) scripts/devenv.py run
+
+test:  ## every module test, root tests, demo install, upgrade, linters; ends with "N passed, N failed"
+	@$(PYTHON) scripts/devenv.py test
+
+test-odoo:  ## only the Odoo module tests (faster while developing)
+	@$(PYTHON) scripts/devenv.py test --odoo-only
+
+bench:  ## build the benchmark database (SIZE=small|large) and run every scenario
+	@$(PYTHON) scripts/devenv.py exec {python} bench/generate.py --preset $(SIZE)
+	@$(PYTHON) scripts/devenv.py exec {python} bench/run.py --preset $(SIZE)
+
+lint:
+	@$(PYTHON) -m ruff check .
+	@$(PYTHON) -m pylint --rcfile setup.cfg credit_control credit_control_insurance
+
+pot:  ## regenerate the .pot files from a scratch database
+	@$(PYTHON) scripts/devenv.py exec {python} scripts/export_pot.py
+
+clean:  ## remove the private cluster, databases, filestore and caches
+	rm -rf .cache
