@@ -13,7 +13,15 @@
     "data": [
         "security/credit_control_security.xml",
         "security/ir.model.access.csv",
+        "data/mail_activity_type_data.xml",
+        "data/credit_file_item_type_data.xml",
+        "data/ir_cron_data.xml",
         "views/credit_tier_views.xml",
+        "views/credit_review_views.xml",
+        "views/credit_file_item_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "wizard/credit_review_wizard_views.xml",
         "views/credit_control_menus.xml",
     ],
     "demo": [

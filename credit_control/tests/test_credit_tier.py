@@ -1,7 +1,8 @@
-from odoo.addons.credit_control.tests.common import CreditControlCommon
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
+
+from odoo.addons.credit_control.tests.common import CreditControlCommon
 
 
 @tagged("post_install", "-at_install")
@@ -9,7 +10,7 @@ class TestCreditTier(CreditControlCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.tier = cls.env["credit.tier"].create({"name": "Core", "code": "CORE", "limit_rule": "avg_monthly_sales"})
+        cls.tier = cls.tier_core
 
     def test_suggested_limit_per_rule(self):
         # Core: 2 × (120,000 / 12 months) = 20,000

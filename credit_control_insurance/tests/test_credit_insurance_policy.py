@@ -1,7 +1,8 @@
-from odoo.addons.credit_control.tests.common import CreditControlCommon
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
+
+from odoo.addons.credit_control.tests.common import CreditControlCommon
 
 
 @tagged("post_install", "-at_install")

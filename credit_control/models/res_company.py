@@ -1,0 +1,94 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+GRADES = [("A", "A"), ("B", "B"), ("C", "C"), ("D", "D"), ("E", "E")]
+
+# Factor name -> (weight field, the measured fact, the fact value at which the full weight is lost).
+RATING_FACTORS = {
+    "payment_delay": ("credit_weight_payment_delay", "avg_days_late", 60.0),
+    "overdue_share": ("credit_weight_overdue_share", "overdue_share", 1.0),
+    "dso_over_terms": ("credit_weight_dso", "dso_over_terms", 60.0),
+    "dunning": ("credit_weight_dunning", "dunning_stage", 5.0),
+    "disputes": ("credit_weight_disputes", "disputed_count", 3.0),
+    "relationship": ("credit_weight_relationship", "months_missing", 24.0),
+    "external": ("credit_weight_external", "external_gap", 9.0),
+}
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    credit_weight_payment_delay = fields.Integer(
+        string="Payment Delay Weight", default=30,
+        help="Points lost by a customer who pays 60 or more days late on average (last 12 months).",
+    )
+    credit_weight_overdue_share = fields.Integer(
+        string="Overdue Share Weight", default=25, help="Points lost when all open receivables are overdue.",
+    )
+    credit_weight_dso = fields.Integer(
+        string="DSO Weight", default=15, help="Points lost when DSO exceeds the agreed payment terms by 60 days.",
+    )
+    credit_weight_dunning = fields.Integer(
+        string="Dunning Weight", default=10, help="Points lost when dunning reached its last stage (legal action).",
+    )
+    credit_weight_disputes = fields.Integer(
+        string="Disputes Weight", default=5, help="Points lost with 3 or more open disputed invoices.",
+    )
+    credit_weight_relationship = fields.Integer(
+        string="Relationship Weight", default=5,
+        help="Points lost by a brand-new customer; nothing is lost after 24 months of invoicing.",
+    )
+    credit_weight_external = fields.Integer(
+        string="External Rating Weight", default=10,
+        help="Points lost with the worst external rating (1 on a 1-10 scale); nothing with 10 or no rating.",
+    )
+    credit_grade_a_min = fields.Integer(string="Grade A from", default=80)
+    credit_grade_b_min = fields.Integer(string="Grade B from", default=65)
+    credit_grade_c_min = fields.Integer(string="Grade C from", default=50)
+    credit_grade_d_min = fields.Integer(string="Grade D from", default=35)
+
+    # -------------------------------------------------------------------------
+    # CONSTRAINTS
+    # -------------------------------------------------------------------------
+
+    @api.constrains(*(spec[0] for spec in RATING_FACTORS.values()),
+                    "credit_grade_a_min", "credit_grade_b_min", "credit_grade_c_min", "credit_grade_d_min")
+    def _check_credit_rating_settings(self):
+        for company in self:
+            weights = [company[spec[0]] for spec in RATING_FACTORS.values()]
+            if min(weights) < 0 or max(weights) > 100:
+                raise ValidationError(self.env._("Rating weights must be between 0 and 100 points."))
+            bands = [company.credit_grade_a_min, company.credit_grade_b_min,
+                     company.credit_grade_c_min, company.credit_grade_d_min]
+            if not 100 >= bands[0] > bands[1] > bands[2] > bands[3] >= 0:
+                raise ValidationError(self.env._(
+                    "Grade bands must fall from A to D between 100 and 0, e.g. A from 80, B from 65, "
+                    "C from 50, D from 35."))
+
+    # -------------------------------------------------------------------------
+    # HELPERS
+    # -------------------------------------------------------------------------
+
+    def _credit_rate(self, facts):
+        """Score (0-100), grade (A-E) and factor contributions for one customer's facts.
+
+        Each factor loses part of its weight in proportion to how bad the fact is, up to
+        the full weight; the manual adjustment is added as is. Integrators can override this
+        method to change the formula; ``facts`` comes from ``res.partner._credit_rating_facts``.
+        """
+        self.ensure_one()
+        contributions = {}
+        for name, (weight_field, fact, worst) in RATING_FACTORS.items():
+            ratio = min(max(facts.get(fact) or 0.0, 0.0) / worst, 1.0)
+            contributions[name] = -round(self[weight_field] * ratio, 1)
+        contributions["manual"] = facts.get("manual_adjustment") or 0
+        score = int(round(min(max(100 + sum(contributions.values()), 0), 100)))
+        return score, self._credit_grade(score), contributions
+
+    def _credit_grade(self, score):
+        self.ensure_one()
+        for grade, minimum in (("A", self.credit_grade_a_min), ("B", self.credit_grade_b_min),
+                               ("C", self.credit_grade_c_min), ("D", self.credit_grade_d_min)):
+            if score >= minimum:
+                return grade
+        return "E"

@@ -1,0 +1,17 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    credit_weight_payment_delay = fields.Integer(related="company_id.credit_weight_payment_delay", readonly=False)
+    credit_weight_overdue_share = fields.Integer(related="company_id.credit_weight_overdue_share", readonly=False)
+    credit_weight_dso = fields.Integer(related="company_id.credit_weight_dso", readonly=False)
+    credit_weight_dunning = fields.Integer(related="company_id.credit_weight_dunning", readonly=False)
+    credit_weight_disputes = fields.Integer(related="company_id.credit_weight_disputes", readonly=False)
+    credit_weight_relationship = fields.Integer(related="company_id.credit_weight_relationship", readonly=False)
+    credit_weight_external = fields.Integer(related="company_id.credit_weight_external", readonly=False)
+    credit_grade_a_min = fields.Integer(related="company_id.credit_grade_a_min", readonly=False)
+    credit_grade_b_min = fields.Integer(related="company_id.credit_grade_b_min", readonly=False)
+    credit_grade_c_min = fields.Integer(related="company_id.credit_grade_c_min", readonly=False)
+    credit_grade_d_min = fields.Integer(related="company_id.credit_grade_d_min", readonly=False)

@@ -1,0 +1,570 @@
+import json
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import SQL
+
+from .res_company import GRADES
+
+# Fields only a Credit Control Manager may change.
+PROTECTED_FIELDS = {"credit_limit", "credit_tier_id", "credit_hold", "credit_hold_reason", "credit_manual_adjustment"}
+# Profile fields kept on the commercial partner and shown on its contacts (Odoo's commercial-field sync).
+PROFILE_FIELDS = [
+    "credit_tier_id", "credit_score", "credit_grade", "credit_suggested_limit", "credit_factors", "credit_rated_on",
+    "credit_hold", "credit_hold_reason", "credit_review_date", "credit_user_id", "credit_external_source",
+    "credit_external_rating", "credit_external_date", "credit_manual_adjustment", "credit_manual_reason",
+]
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    credit_limit = fields.Float(tracking=True)
+    credit_tier_id = fields.Many2one(
+        "credit.tier", string="Credit Tier", company_dependent=True, tracking=True,
+        domain="[('company_id', 'in', (False, current_company_id))]",
+        help="The credit policy group of this customer; it drives the suggested limit and the review interval.",
+    )
+    credit_score = fields.Integer(company_dependent=True, readonly=True, aggregator="avg",
+                                  help="0 (worst) to 100 (best), recomputed nightly from the ledger.")
+    credit_grade = fields.Selection(GRADES, company_dependent=True, readonly=True)
+    credit_suggested_limit = fields.Float(
+        company_dependent=True, readonly=True, digits="Account", aggregator="sum",
+        help="Limit suggested by the tier's rule from invoiced sales; a credit manager approves it in a review.",
+    )
+    credit_factors = fields.Char(company_dependent=True, readonly=True, copy=False,
+                                 help="Technical: the rating's facts and factor contributions, as JSON.")
+    credit_rated_on = fields.Date(company_dependent=True, readonly=True, copy=False)
+    credit_rating_explanation = fields.Text(compute="_compute_credit_rating_explanation")
+    credit_hold = fields.Boolean(company_dependent=True, tracking=True,
+                                 help="On credit hold, no customer invoice can be posted for this customer.")
+    credit_hold_reason = fields.Char(company_dependent=True, tracking=True)
+    credit_review_date = fields.Date(string="Next Credit Review", company_dependent=True, tracking=True)
+    credit_user_id = fields.Many2one(
+        "res.users", string="Credit Controller", company_dependent=True,
+        help="Receives review and warning activities; the salesperson when empty.",
+    )
+    credit_external_source = fields.Char(
+        string="External Rating Source", company_dependent=True, help="Agency or insurer that gave the rating."
+    )
+    credit_external_rating = fields.Integer(
+        company_dependent=True, help="External grade on a 1 (worst) to 10 (best) scale; 0 when there is none."
+    )
+    credit_external_date = fields.Date(string="External Rating Date", company_dependent=True)
+    credit_manual_adjustment = fields.Integer(
+        company_dependent=True, tracking=True,
+        help="Points added to (or taken from) the computed score, between -30 and +30. A reason is required.",
+    )
+    credit_manual_reason = fields.Char(string="Adjustment Reason", company_dependent=True, tracking=True)
+    credit_exposure = fields.Monetary(
+        compute="_compute_credit_exposure", search="_search_credit_exposure", currency_field="currency_id",
+        help="Open receivables of the customer and its contacts, in company currency.",
+    )
+    credit_overdue_amount = fields.Monetary(compute="_compute_credit_exposure", currency_field="currency_id")
+    credit_utilization = fields.Float(
+        string="Utilisation (%)", compute="_compute_credit_exposure", search="_search_credit_utilization",
+        help="Exposure as a percentage of the credit limit.",
+    )
+    credit_file_item_ids = fields.One2many("credit.file.item", "partner_id", string="Credit File")
+    credit_file_state = fields.Selection(
+        selection=[("complete", "Complete"), ("missing", "Missing items"), ("expired", "Expired items")],
+        compute="_compute_credit_file_state", search="_search_credit_file_state",
+    )
+    credit_file_issues = fields.Char(compute="_compute_credit_file_state")
+    credit_review_ids = fields.One2many("credit.review", "partner_id", string="Credit Reviews")
+    credit_review_count = fields.Integer(compute="_compute_credit_review_count")
+
+    # -------------------------------------------------------------------------
+    # COMPUTE
+    # -------------------------------------------------------------------------
+
+    @api.depends_context("company", "lang")
+    @api.depends("credit_factors")
+    def _compute_credit_rating_explanation(self):
+        labels = self._credit_factor_labels()
+        for partner in self:
+            data = json.loads(partner.credit_factors or "{}")
+            lines = [
+                self.env._("%(factor)s: %(points)+.1f points (%(fact)s)", factor=labels[name],
+                           points=points, fact=self._credit_fact_text(name, data.get("facts", {})))
+                for name, points in data.get("contributions", {}).items()
+                if points
+            ]
+            if data:
+                lines.insert(0, self.env._("Score %(score)s = 100 %(parts)s", score=partner.credit_score,
+                                           parts=" ".join(f"{p:+.1f}" for p in data["contributions"].values() if p)))
+            partner.credit_rating_explanation = "\n".join(lines) or self.env._("No payment history penalises it.")
+
+    @api.depends_context("company")
+    def _compute_credit_exposure(self):
+        amounts = self._credit_exposure_by_partner(self.commercial_partner_id.ids)
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            exposure, overdue = amounts.get(commercial.id, (0.0, 0.0))
+            partner.credit_exposure = exposure
+            partner.credit_overdue_amount = overdue
+            partner.credit_utilization = 100.0 * exposure / commercial.credit_limit if commercial.credit_limit else 0.0
+
+    @api.depends_context("company")
+    @api.depends("credit_file_item_ids.expiry_date", "credit_file_item_ids.type_id")
+    def _compute_credit_file_state(self):
+        issues = self._credit_file_issues(self.commercial_partner_id.ids)
+        for partner in self:
+            missing, expired = issues.get(partner.commercial_partner_id.id, ([], []))
+            partner.credit_file_state = "expired" if expired else "missing" if missing else "complete"
+            parts = []
+            if missing:
+                parts.append(self.env._("Missing: %(items)s", items=", ".join(missing)))
+            if expired:
+                parts.append(self.env._("Expired: %(items)s", items=", ".join(expired)))
+            partner.credit_file_issues = "; ".join(parts)
+
+    def _compute_credit_review_count(self):
+        counts = dict(self.env["credit.review"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]))
+        for partner in self:
+            partner.credit_review_count = counts.get(partner.commercial_partner_id, 0)
+
+    # -------------------------------------------------------------------------
+    # SEARCH
+    # -------------------------------------------------------------------------
+
+    def _search_credit_exposure(self, operator, value):
+        return self._search_credit_measure(SQL("exposure"), operator, value)
+
+    def _search_credit_utilization(self, operator, value):
+        return self._search_credit_measure(SQL("100.0 * exposure / NULLIF(credit_limit, 0)"), operator, value)
+
+    def _search_credit_measure(self, measure, operator, value):
+        if operator not in (">", ">=", "<", "<=") or not isinstance(value, (int, float)):
+            raise ValidationError(self.env._("Unsupported search on credit exposure: %(op)s %(value)s",
+                                             op=operator, value=value))
+        matching = SQL(
+            """
+            SELECT partner_id FROM (
+                SELECT cp.id AS partner_id, COALESCE(e.exposure, 0) AS exposure, %(limit)s AS credit_limit
+                  FROM res_partner cp LEFT JOIN (%(exposure)s) e ON e.partner_id = cp.id
+                 WHERE cp.id = cp.commercial_partner_id
+            ) x WHERE %(measure)s %(op)s %(value)s
+            """,
+            limit=self._field_to_sql("cp", "credit_limit"), exposure=self._credit_exposure_query(),
+            measure=measure, op=SQL(operator), value=value,
+        )
+        return [("id", "in", SQL("(SELECT id FROM res_partner WHERE commercial_partner_id IN (%s))", matching))]
+
+    def _search_credit_file_state(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise ValidationError(self.env._("Unsupported search on the credit file state."))
+        states = {value} if isinstance(value, str) else set(value)
+        if operator in ("!=", "not in"):
+            states = {"complete", "missing", "expired"} - states
+        today = fields.Date.context_today(self)
+        # A required item type with no item at all is missing; one whose items all expired is expired.
+        gaps = SQL(
+            """
+            SELECT p.id AS partner_id,
+                   bool_or(NOT EXISTS (SELECT 1 FROM credit_file_item i
+                                        WHERE i.partner_id = p.id AND i.type_id = t.id)) AS missing,
+                   bool_or(EXISTS (SELECT 1 FROM credit_file_item i WHERE i.partner_id = p.id AND i.type_id = t.id)
+                           AND NOT EXISTS (SELECT 1 FROM credit_file_item i
+                                            WHERE i.partner_id = p.id AND i.type_id = t.id
+                                              AND (i.expiry_date IS NULL OR i.expiry_date >= %(today)s))) AS expired
+              FROM res_partner p
+              JOIN credit_file_item_type t ON t.required AND t.active
+                                          AND (t.company_id IS NULL OR t.company_id = %(company)s)
+             WHERE p.id = p.commercial_partner_id
+             GROUP BY p.id
+            """,
+            today=today, company=self.env.company.id,
+        )
+        conditions = {
+            "expired": SQL("g.expired"),
+            "missing": SQL("g.missing AND NOT g.expired"),
+            "complete": SQL("g.partner_id IS NULL OR NOT (g.missing OR g.expired)"),
+        }
+        where = SQL(" OR ").join(SQL("(%s)", conditions[state]) for state in sorted(states)) if states else SQL("FALSE")
+        matching = SQL(
+            "SELECT cp.id FROM res_partner cp LEFT JOIN (%s) g ON g.partner_id = cp.id "
+            "WHERE cp.id = cp.commercial_partner_id AND (%s)", gaps, where)
+        return [("id", "in", SQL("(SELECT id FROM res_partner WHERE commercial_partner_id IN (%s))", matching))]
+
+    # -------------------------------------------------------------------------
+    # CONSTRAINTS
+    # -------------------------------------------------------------------------
+
+    @api.constrains("credit_limit", "credit_tier_id", "credit_manual_adjustment", "credit_manual_reason",
+                    "credit_external_rating")
+    def _check_credit_profile(self):
+        for partner in self:
+            if partner.credit_limit < 0:
+                raise ValidationError(self.env._("The credit limit of %(partner)s cannot be negative.",
+                                                 partner=partner.display_name))
+            if partner.credit_tier_id and not partner.credit_tier_id.active:
+                raise ValidationError(self.env._("The credit tier %(tier)s is archived and cannot be assigned.",
+                                                 tier=partner.credit_tier_id.name))
+            if not -30 <= partner.credit_manual_adjustment <= 30:
+                raise ValidationError(self.env._("A manual score adjustment must be between -30 and +30 points."))
+            if partner.credit_manual_adjustment and not partner.credit_manual_reason:
+                raise ValidationError(self.env._("A manual score adjustment needs a reason."))
+            if not 0 <= partner.credit_external_rating <= 10:
+                raise ValidationError(self.env._("The external rating must be between 1 and 10 (0: none)."))
+
+    # -------------------------------------------------------------------------
+    # CRUD
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _commercial_fields(self):
+        return super()._commercial_fields() + PROFILE_FIELDS
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_credit_manager_rights([key for key, value in vals.items() if value])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_credit_manager_rights(vals)
+        return super().write(vals)
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_open_credit_review(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Credit Review"),
+            "res_model": "credit.review.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    def action_view_credit_reviews(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_review_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        return action
+
+    def action_recompute_credit_profile(self):
+        self.commercial_partner_id._credit_compute_profiles()
+
+    def action_export_credit_profiles_xlsx(self):
+        from ..report.credit_profile_xlsx import credit_profile_xlsx
+
+        attachment = self.env["ir.attachment"].create({
+            "name": self.env._("credit_profiles.xlsx"),
+            "raw": credit_profile_xlsx(self),
+            "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        })
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
+
+    # -------------------------------------------------------------------------
+    # CRON
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _cron_compute_credit_profiles(self, batch_size=1000):
+        """Rate one batch of customers not yet rated today; the cron runner commits and calls again.
+
+        Resumable: a customer rated today is skipped, so a crashed run picks up where it stopped.
+        Returns the number of customers still to rate.
+        """
+        today = fields.Date.context_today(self)
+        pending = {company: self.with_company(company)._credit_pending_partner_ids(today)
+                   for company in self.env["res.company"].search([])}
+        total = sum(len(ids) for ids in pending.values())
+        company = next((c for c, ids in pending.items() if ids), None)
+        if not company:
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return 0
+        batch = self.with_company(company).browse(pending[company][:batch_size])
+        batch._credit_compute_profiles()
+        batch._credit_schedule_review_activities()
+        remaining = total - len(batch)
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        return remaining
+
+    # -------------------------------------------------------------------------
+    # HELPERS
+    # -------------------------------------------------------------------------
+
+    def _check_credit_manager_rights(self, field_names):
+        if self.env.su or not PROTECTED_FIELDS.intersection(field_names):
+            return
+        if not self.env.user.has_group("credit_control.group_credit_control_manager"):
+            raise AccessError(self.env._("Only a Credit Control Manager can change credit limits, tiers and holds."))
+
+    def _credit_exposure_query(self):
+        """SQL: open receivables per commercial partner of the current company (company currency)."""
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id,
+                   SUM(l.amount_residual) AS exposure,
+                   SUM(l.amount_residual) FILTER (WHERE l.date_maturity < %(today)s) AS overdue
+              FROM account_move_line l
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE l.company_id = %(company)s
+               AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+               AND l.parent_state = 'posted'
+               AND NOT l.reconciled
+             GROUP BY p.commercial_partner_id
+            """,
+            today=fields.Date.context_today(self), company=self.env.company.id,
+        )
+
+    def _credit_exposure_by_partner(self, partner_ids):
+        """{commercial partner id: (exposure, overdue)} in one query."""
+        if not partner_ids:
+            return {}
+        self.env["account.move.line"].flush_model()
+        rows = self.env.execute_query(SQL(
+            "SELECT partner_id, exposure, COALESCE(overdue, 0) FROM (%s) e WHERE partner_id = ANY(%s)",
+            self._credit_exposure_query(), list(partner_ids),
+        ))
+        return {pid: (exposure, overdue) for pid, exposure, overdue in rows}
+
+    def _credit_file_issues(self, partner_ids):
+        """{partner id: ([missing item names], [expired item names])} for required credit-file items."""
+        required = self.env["credit.file.item.type"].search([("required", "=", True)])
+        if not required or not partner_ids:
+            return {}
+        today = fields.Date.context_today(self)
+        latest = {
+            (partner.id, item_type.id): expiry
+            for partner, item_type, expiry in self.env["credit.file.item"]._read_group(
+                [("partner_id", "in", list(partner_ids)), ("type_id", "in", required.ids)],
+                ["partner_id", "type_id"], ["expiry_date:max"])
+        }
+        issues = {}
+        for partner_id in partner_ids:
+            missing, expired = [], []
+            for item_type in required:
+                key = (partner_id, item_type.id)
+                if key not in latest:
+                    missing.append(item_type.name)
+                elif latest[key] and latest[key] < today:
+                    expired.append(item_type.name)
+            if missing or expired:
+                issues[partner_id] = (missing, expired)
+        return issues
+
+    def _credit_pending_partner_ids(self, today):
+        """Commercial partners of the current company with activity in the last 2 years, not rated today."""
+        company = self.env.company
+        self.env.flush_all()
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT p.id
+              FROM res_partner p
+             WHERE p.id = p.commercial_partner_id
+               AND p.active
+               AND (p.id IN (SELECT m.commercial_partner_id FROM account_move m
+                              WHERE m.company_id = %(company)s AND m.state = 'posted'
+                                AND m.move_type IN ('out_invoice', 'out_refund')
+                                AND m.invoice_date > %(since)s)
+                    OR p.credit_tier_id ? %(key)s)
+               AND ((p.credit_rated_on->>%(key)s) IS NULL OR (p.credit_rated_on->>%(key)s)::date < %(today)s)
+             ORDER BY p.id
+            """,
+            company=company.id, key=str(company.id), since=today - relativedelta(years=2), today=today,
+        ))
+        return [r[0] for r in rows]
+
+    def _credit_dunning_stages(self):
+        """{commercial partner id: highest dunning stage reached, 0 (none) to 5 (legal)}.
+
+        Hook for the dunning feature; without dunning no customer has a stage.
+        """
+        return {}
+
+    def _credit_rating_facts(self):
+        """The facts the rating uses, for every commercial partner in ``self``, from one SQL query."""
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        self.env.flush_all()
+        rows = self.env.execute_query_dict(SQL(
+            """
+            WITH partners AS (
+                SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%(ids)s)
+            ), exposure AS (
+                SELECT p.commercial_partner_id AS partner_id,
+                       SUM(l.amount_residual) AS open_amount,
+                       SUM(l.amount_residual) FILTER (WHERE l.date_maturity < %(today)s) AS overdue_amount
+                  FROM account_move_line l JOIN res_partner p ON p.id = l.partner_id
+                 WHERE l.partner_id IN (SELECT id FROM partners) AND l.company_id = %(company)s
+                   AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+                   AND l.parent_state = 'posted' AND NOT l.reconciled
+                 GROUP BY 1
+            ), delays AS (
+                SELECT p.commercial_partner_id AS partner_id,
+                       SUM(apr.amount * GREATEST(apr.max_date - COALESCE(dl.date_maturity, dl.date), 0))
+                           / NULLIF(SUM(apr.amount), 0) AS avg_days_late
+                  FROM account_partial_reconcile apr
+                  JOIN account_move_line dl ON dl.id = apr.debit_move_id
+                  JOIN account_move dm ON dm.id = dl.move_id AND dm.move_type = 'out_invoice'
+                  JOIN res_partner p ON p.id = dl.partner_id
+                 WHERE dl.partner_id IN (SELECT id FROM partners) AND apr.company_id = %(company)s
+                   AND dl.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+                   AND apr.max_date > %(year_ago)s
+                 GROUP BY 1
+            ), sales AS (
+                SELECT m.commercial_partner_id AS partner_id,
+                       SUM(m.amount_total_signed) FILTER (WHERE m.invoice_date > %(year_ago)s) AS year_sales,
+                       SUM(m.amount_total_signed) FILTER (WHERE m.invoice_date > %(quarter_ago)s) AS quarter_sales,
+                       SUM(m.amount_total_signed) FILTER (
+                           WHERE m.invoice_date > %(today)s - make_interval(months => COALESCE(t.sales_months, 12))
+                       ) AS period_sales,
+                       SUM(m.amount_total_signed * (m.invoice_date_due - m.invoice_date)) FILTER (
+                           WHERE m.move_type = 'out_invoice' AND m.invoice_date > %(year_ago)s)
+                         / NULLIF(SUM(m.amount_total_signed) FILTER (
+                           WHERE m.move_type = 'out_invoice' AND m.invoice_date > %(year_ago)s), 0) AS terms_days,
+                       MIN(m.invoice_date) AS first_invoice,
+                       COUNT(*) FILTER (WHERE m.credit_disputed
+                                          AND m.payment_state NOT IN ('paid', 'in_payment', 'reversed'))
+                           AS disputed_count
+                  FROM account_move m
+                  JOIN res_partner cp ON cp.id = m.commercial_partner_id
+                  LEFT JOIN credit_tier t ON t.id = (cp.credit_tier_id->>%(key)s)::int
+                 WHERE m.commercial_partner_id = ANY(%(ids)s) AND m.company_id = %(company)s
+                   AND m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund')
+                 GROUP BY 1
+            )
+            SELECT cp.id AS partner_id,
+                   COALESCE(e.open_amount, 0) AS open_amount, COALESCE(e.overdue_amount, 0) AS overdue_amount,
+                   COALESCE(d.avg_days_late, 0) AS avg_days_late,
+                   COALESCE(s.year_sales, 0) AS year_sales, COALESCE(s.quarter_sales, 0) AS quarter_sales,
+                   COALESCE(s.period_sales, 0) AS period_sales, COALESCE(s.terms_days, 0) AS terms_days,
+                   s.first_invoice, COALESCE(s.disputed_count, 0) AS disputed_count
+              FROM res_partner cp
+              LEFT JOIN exposure e ON e.partner_id = cp.id
+              LEFT JOIN delays d ON d.partner_id = cp.id
+              LEFT JOIN sales s ON s.partner_id = cp.id
+             WHERE cp.id = ANY(%(ids)s)
+            """,
+            ids=self.ids, company=company.id, key=str(company.id), today=today,
+            year_ago=today - relativedelta(years=1), quarter_ago=today - relativedelta(months=3),
+        ))
+        rows = {row["partner_id"]: row for row in rows}
+        stages = self._credit_dunning_stages()
+        facts = {}
+        for partner in self:
+            row = rows[partner.id]
+            open_amount = float(row["open_amount"])
+            year_sales = float(row["year_sales"])
+            dso = 365.0 * open_amount / year_sales if year_sales > 0 and open_amount > 0 else 0.0
+            months = 0
+            if row["first_invoice"]:
+                months = (today.year - row["first_invoice"].year) * 12 + today.month - row["first_invoice"].month
+            facts[partner.id] = {
+                **{k: float(v) for k, v in row.items() if k not in ("partner_id", "first_invoice")},
+                "overdue_share": max(float(row["overdue_amount"]), 0.0) / open_amount if open_amount > 0 else 0.0,
+                "dso": round(dso, 1),
+                "dso_over_terms": round(max(dso - float(row["terms_days"]), 0.0), 1),
+                "relationship_months": months,
+                "months_missing": max(24 - months, 0),
+                "dunning_stage": stages.get(partner.id, 0),
+                "external_gap": 10 - partner.credit_external_rating if partner.credit_external_rating else 0,
+                "external_rating": partner.credit_external_rating,
+                "manual_adjustment": partner.credit_manual_adjustment,
+            }
+        return facts
+
+    def _credit_compute_profiles(self):
+        """Recompute score, grade and suggested limit of these commercial partners for the current company.
+
+        A constant number of queries whatever the number of partners or move lines: one to read
+        the facts, one to write every partner of the batch (and its contacts) back.
+        """
+        if not self:
+            return
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        facts = self._credit_rating_facts()
+        values = []
+        for partner in self:
+            partner_facts = facts[partner.id]
+            score, grade, contributions = company._credit_rate(partner_facts)
+            tier = partner.credit_tier_id
+            suggested = tier._suggest_limit(partner_facts["period_sales"], partner_facts["quarter_sales"]) \
+                if tier else 0.0
+            values.append({
+                "id": partner.id, "score": score, "grade": grade, "suggested": suggested,
+                "factors": json.dumps({"facts": partner_facts, "contributions": contributions}),
+            })
+        key = str(company.id)
+        self.env.execute_query(SQL(
+            """
+            UPDATE res_partner p
+               SET credit_score = COALESCE(p.credit_score, '{}') || jsonb_build_object(%(key)s, v.score),
+                   credit_grade = COALESCE(p.credit_grade, '{}') || jsonb_build_object(%(key)s, v.grade),
+                   credit_suggested_limit = COALESCE(p.credit_suggested_limit, '{}')
+                                            || jsonb_build_object(%(key)s, v.suggested),
+                   credit_factors = COALESCE(p.credit_factors, '{}') || jsonb_build_object(%(key)s, v.factors),
+                   credit_rated_on = COALESCE(p.credit_rated_on, '{}') || jsonb_build_object(%(key)s, %(today)s::text)
+              FROM jsonb_to_recordset(%(values)s::jsonb)
+                   AS v(id int, score int, grade text, suggested numeric, factors text)
+             WHERE p.commercial_partner_id = v.id
+            """,
+            key=key, today=str(today), values=json.dumps(values),
+        ))
+        self.invalidate_model(["credit_score", "credit_grade", "credit_suggested_limit", "credit_factors",
+                               "credit_rated_on"])
+
+    def _credit_schedule_review_activities(self):
+        """One review activity per partner whose review is due or whose credit file has an expired item."""
+        today = fields.Date.context_today(self)
+        expired = {pid: names for pid, (_missing, names) in self._credit_file_issues(self.ids).items() if names}
+        due = self.filtered(lambda p: (p.credit_review_date and p.credit_review_date <= today) or p.id in expired)
+        if not due:
+            return
+        activity_type = self.env.ref("credit_control.mail_activity_type_credit_review")
+        already = set(self.env["mail.activity"].search([
+            ("res_model", "=", "res.partner"), ("res_id", "in", due.ids),
+            ("activity_type_id", "=", activity_type.id),
+        ]).mapped("res_id"))
+        model_id = self.env["ir.model"]._get_id("res.partner")
+        self.env["mail.activity"].create([
+            {
+                "res_model_id": model_id,
+                "res_id": partner.id,
+                "activity_type_id": activity_type.id,
+                "summary": self.env._("Credit file expired: %(items)s", items=", ".join(expired[partner.id]))
+                if partner.id in expired else self.env._("Credit review due"),
+                "user_id": (partner.credit_user_id or partner.user_id or self.env.user).id,
+                "date_deadline": today,
+            }
+            for partner in due if partner.id not in already
+        ])
+
+    def _credit_factor_labels(self):
+        return {
+            "payment_delay": self.env._("Payment delay"),
+            "overdue_share": self.env._("Overdue share"),
+            "dso_over_terms": self.env._("DSO over terms"),
+            "dunning": self.env._("Dunning stage"),
+            "disputes": self.env._("Disputed invoices"),
+            "relationship": self.env._("Relationship length"),
+            "external": self.env._("External rating"),
+            "manual": self.env._("Manual adjustment"),
+        }
+
+    def _credit_fact_text(self, factor, facts):
+        texts = {
+            "payment_delay": lambda: self.env._("%(days).1f days late on average", days=facts.get("avg_days_late", 0)),
+            "overdue_share": lambda: self.env._("%(pct).0f%% of open receivables overdue",
+                                                pct=100 * facts.get("overdue_share", 0)),
+            "dso_over_terms": lambda: self.env._("DSO %(dso).0f days, terms %(terms).0f days",
+                                                 dso=facts.get("dso", 0), terms=facts.get("terms_days", 0)),
+            "dunning": lambda: self.env._("stage %(stage)s of 5", stage=facts.get("dunning_stage", 0)),
+            "disputes": lambda: self.env._("%(count)d open disputed invoices", count=facts.get("disputed_count", 0)),
+            "relationship": lambda: self.env._("customer for %(months)d months",
+                                               months=facts.get("relationship_months", 0)),
+            "external": lambda: self.env._("external rating %(rating)s/10", rating=facts.get("external_rating", 0)),
+            "manual": lambda: self.env._("set by a credit manager"),
+        }
+        return texts[factor]()

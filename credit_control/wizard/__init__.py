@@ -1,0 +1,1 @@
+from . import credit_review_wizard
