@@ -26,6 +26,8 @@
     ],
     "demo": [
         "demo/credit_tier_demo.xml",
+        "demo/res_partner_demo.xml",
+        "demo/credit_control_demo.xml",
     ],
     "application": False,
     "installable": True,

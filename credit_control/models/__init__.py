@@ -1,10 +1,9 @@
-from . import (
-    account_move,
-    credit_file_item,
-    credit_file_item_type,
-    credit_review,
-    credit_tier,
-    res_company,
-    res_config_settings,
-    res_partner,
-)
+from . import account_move
+from . import credit_control_demo
+from . import credit_file_item
+from . import credit_file_item_type
+from . import credit_review
+from . import credit_tier
+from . import res_company
+from . import res_config_settings
+from . import res_partner

@@ -1,1 +1,2 @@
-from . import test_credit_profile, test_credit_tier
+from . import test_credit_profile
+from . import test_credit_tier

@@ -1,0 +1,98 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, api, fields, models
+
+# Demo ledger: xml id -> (months of history, monthly invoice, days late when paying, open recent invoices)
+HISTORY = {
+    "partner_shanghai_precision": (24, 80000.0, 0, 1),
+    "partner_hangzhou_textiles": (24, 45000.0, 8, 1),
+    "partner_shenzhen_volt": (18, 47000.0, 25, 2),
+    "partner_nanjing_foods": (18, 20000.0, 2, 1),
+    "partner_wuhan_steel": (15, 35000.0, 45, 3),
+    "partner_chengdu_logistics": (12, 15000.0, 15, 2),
+    "partner_xiamen_imports": (10, 18000.0, 5, 1),
+    "partner_tianjin_machinery": (20, 40000.0, 70, 4),
+    "partner_suzhou_smarthome": (2, 8000.0, 0, 0),
+    "partner_qingdao_brewing": (1, 5000.0, 0, 1),
+    "partner_guangzhou_solar": (6, 25000.0, 20, 1),
+    "partner_dalian_marine": (8, 30000.0, 10, 1),
+}
+
+
+class CreditControlDemo(models.AbstractModel):
+    _name = "credit.control.demo"
+    _description = "Credit Control Demo Data"
+
+    @api.model
+    def _load_history(self):
+        """Invoice and payment history of the demo customers, so that the first screen tells a story."""
+        today = fields.Date.context_today(self)
+        term = self.env["account.payment.term"].create({
+            "name": "30 Days (demo)",
+            "line_ids": [Command.create({"value": "percent", "value_amount": 100.0, "nb_days": 30})],
+        })
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        if not eur.rate_ids:
+            self.env["res.currency.rate"].create({"currency_id": eur.id, "name": today.replace(day=1), "rate": 0.92})
+        partners = self.env["res.partner"]
+        to_pay = []
+        for xmlid, (months, amount, days_late, open_count) in HISTORY.items():
+            partner = self.env.ref(f"credit_control.{xmlid}")
+            partners |= partner
+            moves = self.env["account.move"].create([{
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": today - relativedelta(months=months - i, days=(i * 7) % 11),
+                "invoice_payment_term_id": term.id,
+                "currency_id": (eur if xmlid == "partner_xiamen_imports" else self.env.company.currency_id).id,
+                "credit_disputed": xmlid == "partner_chengdu_logistics" and i == months - 1,
+                "invoice_line_ids": [Command.create({
+                    "name": self.env._("Goods delivered"),
+                    "quantity": 1,
+                    "price_unit": amount * (0.85 + 0.3 * ((i * 37) % 10) / 10),
+                    "tax_ids": [],
+                })],
+            } for i in range(months)])
+            moves.action_post()
+            to_pay += [(move, move.invoice_date_due + relativedelta(days=days_late))
+                       for move in moves.sorted("invoice_date")[: months - open_count]]
+        self._pay_invoices([(move, date) for move, date in to_pay if date <= today])
+        self._load_credit_files(today)
+        partners._credit_compute_profiles()
+
+    def _pay_invoices(self, invoices_and_dates):
+        """Pay each invoice in full on its date: one batch of payments, then one reconciliation per invoice."""
+        bank = self.env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", self.env.company.id)],
+                                                  limit=1)
+        payments = self.env["account.payment"].create([{
+            "payment_type": "inbound",
+            "partner_type": "customer",
+            "partner_id": move.partner_id.id,
+            "amount": move.amount_total,
+            "currency_id": move.currency_id.id,
+            "date": date,
+            "journal_id": bank.id,
+        } for move, date in invoices_and_dates])
+        payments.action_post()
+        for payment, (move, _date) in zip(payments, invoices_and_dates, strict=True):
+            (payment.move_id.line_ids | move.line_ids).filtered(
+                lambda line: line.account_id.account_type == "asset_receivable").reconcile()
+
+    def _load_credit_files(self, today):
+        checks = {
+            "partner_shanghai_precision": 1,
+            "partner_hangzhou_textiles": 2,
+            "partner_wuhan_steel": 5,  # litigation and ownership checks now expired
+        }
+        item_types = self.env["credit.file.item.type"].search([("required", "=", True)])
+        self.env["credit.file.item"].create([
+            {
+                "partner_id": self.env.ref(f"credit_control.{xmlid}").id,
+                "type_id": item_type.id,
+                "date_checked": today - relativedelta(months=months_ago),
+                "result": "concern" if xmlid == "partner_wuhan_steel" and item_type.validity_months == 3 else "ok",
+            }
+            for xmlid, months_ago in checks.items()
+            for item_type in item_types
+        ])
