@@ -119,6 +119,12 @@ def source_major(tree):
     return int(match.group(1)) if match else None
 
 
+WHAT_TO_PROVIDE = (
+    "Provide one of: a Python that can import Odoo 18 (run make from its virtualenv, or PYTHON=/path/to/python), "
+    "ODOO_SRC=/path/to/odoo-18.0 (a source tree or a .tar.gz/.zip of it), or network access to Odoo's download server."
+)
+
+
 def extract(archive, dest):
     """Unpack a .tar.gz/.tgz/.zip Odoo source archive; return the tree holding odoo/release.py."""
     if dest.exists():
@@ -131,12 +137,22 @@ def extract(archive, dest):
         else:
             with tarfile.open(archive) as tf:
                 tf.extractall(dest, filter="data")
-    except (tarfile.TarError, OSError, zipfile.BadZipFile) as exc:
-        raise SetupError(f"ODOO_SRC={archive} could not be unpacked ({exc}).") from exc
+    except (tarfile.TarError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        reason = str(exc).splitlines()[0].rstrip(":")
+        raise SetupError(f"{archive} could not be unpacked ({reason}): it is not a valid Odoo 18.0 source archive. "
+                         f"{WHAT_TO_PROVIDE}") from exc
     trees = [p.parent.parent for pattern in ("odoo/release.py", "*/odoo/release.py") for p in dest.glob(pattern)]
-    if not trees:
-        raise SetupError(f"The archive {archive} holds no odoo/release.py: it is not an Odoo source archive.")
-    return trees[0]
+    return trees[0] if trees else dest
+
+
+def odoo18_tree(tree, origin):
+    """Return ``tree`` if it is an Odoo 18 source tree, else explain what ``origin`` should be."""
+    major = source_major(tree)
+    if major != 18:
+        found = f"it holds Odoo {major}" if major else "it holds no odoo/release.py"
+        raise SetupError(f"{origin} is not an Odoo 18.0 source tree or archive ({found}). {WHAT_TO_PROVIDE}")
+    return tree
 
 
 def locate_odoo_source():
@@ -145,15 +161,10 @@ def locate_odoo_source():
     if src:
         path = Path(src).expanduser()
         if path.is_dir():
-            tree = path
-        elif path.is_file():
-            tree = extract(path, CACHE / "odoo-src")
-        else:
-            raise SetupError(f"ODOO_SRC={src} does not exist. Point it at an Odoo 18.0 source tree or archive.")
-        major = source_major(tree)
-        if major != 18:
-            raise SetupError(f"ODOO_SRC={src} is not an Odoo 18.0 source tree (found version {major}).")
-        return tree
+            return odoo18_tree(path, f"ODOO_SRC={src}")
+        if path.is_file():
+            return odoo18_tree(extract(path, CACHE / "odoo-src"), f"ODOO_SRC={src}")
+        raise SetupError(f"ODOO_SRC={src} does not exist. {WHAT_TO_PROVIDE}")
     archive = CACHE / "odoo_18.0.tar.gz"
     if not archive.exists():
         say(f"no Odoo in this Python and no ODOO_SRC: downloading {ODOO_ARCHIVE_URL}")
@@ -165,18 +176,23 @@ def locate_odoo_source():
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             part.unlink(missing_ok=True)
             raise SetupError(
-                "Odoo 18 is needed but was not found. The active Python cannot import odoo 18, ODOO_SRC is "
-                f"not set, and Odoo's official 18.0 source archive could not be downloaded ({exc}). Provide one "
-                "of: a Python that can import Odoo 18 (run make from its virtualenv), ODOO_SRC=/path/to/odoo-18.0 "
-                "(a source tree or a .tar.gz/.zip of it), or network access to Odoo's download server."
+                "Odoo 18 is needed but was not found: the active Python cannot import odoo 18, ODOO_SRC is not "
+                f"set, and Odoo's official 18.0 source archive could not be downloaded ({exc}). {WHAT_TO_PROVIDE}"
             ) from exc
         part.rename(archive)
-    return extract(archive, CACHE / "odoo-src")
+    try:
+        return odoo18_tree(extract(archive, CACHE / "odoo-src"), f"The download {ODOO_ARCHIVE_URL}")
+    except SetupError:
+        archive.unlink()  # a bad download must not be trusted by the next run
+        raise
 
 
 def pip(python, *args):
     env = dict(os.environ, PIP_CONSTRAINT=str(ROOT / "scripts" / "build-constraints.txt"))
-    run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args], env=env)
+    proc = run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args], check=False, env=env)
+    if proc.returncode:
+        raise SetupError(f"pip install {' '.join(map(str, args))} failed with {python} (see pip's output above). "
+                         "Check the network access to PyPI and the system packages needed to build the wheels.")
 
 
 def ensure_python():
