@@ -9,6 +9,7 @@ benchmarks the two add-ons. It only needs the Python standard library.
 
 import argparse
 import contextlib
+import fcntl
 import glob
 import hashlib
 import json
@@ -68,6 +69,20 @@ def free_port(preferred=None):
 def port_in_use(port):
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def postgres_alive(pid):
+    """Whether ``pid`` is a live PostgreSQL process; a pid since reused by another program does not count."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    return not cmdline.exists() or b"postgres" in cmdline.read_bytes()
 
 
 # ---------------------------------------------------------------------------
@@ -277,11 +292,25 @@ class Cluster:
         if not data.exists():
             self._init()
         self.port = int((self.base / "port").read_text())
+        owner = self._claim()
         if self.pg("pg_ctl", "-D", data, "status", check=False).returncode == 0:
-            say(f"reusing the running PostgreSQL cluster on port {self.port}")
+            if owner:  # nobody else uses it: a killed run left it behind, so stop it when done
+                say(f"taking over the PostgreSQL cluster an interrupted run left on port {self.port}")
+                self.started = True
+            else:
+                say(f"reusing the PostgreSQL cluster another run of this checkout serves on port {self.port}")
             return self
         self._start()
         return self
+
+    def _claim(self):
+        """Lock .cache/pg/owner.lock for the life of this process; False if another devenv process holds it."""
+        self.lock = open(self.base / "owner.lock", "w")  # noqa: SIM115 - kept open on purpose
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
     def _check_access(self):
         """The postgres user must be able to write the cluster folder; fall back to /tmp if it cannot."""
@@ -310,9 +339,8 @@ class Cluster:
         data = self.base / "data"
         pidfile = data / "postmaster.pid"
         if pidfile.exists():
-            pid = int(pidfile.read_text().split()[0] or 0)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, 0)
+            pid = int((pidfile.read_text().split() or ["0"])[0])
+            if postgres_alive(pid):
                 raise SetupError(f"PostgreSQL process {pid} holds {data} but does not answer; stop it first.")
             say("removing a stale postmaster.pid left by a crashed cluster")
             pidfile.unlink()
