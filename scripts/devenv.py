@@ -388,10 +388,13 @@ class Odoo:
         with open(logfile, "w") as out:
             proc = subprocess.Popen([str(c) for c in self.cmd(*args)], stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True)
-            for line in proc.stdout:
-                out.write(line)
-                sys.stdout.write(line)
-            proc.wait()
+            try:
+                for line in proc.stdout:
+                    out.write(line)
+                    sys.stdout.write(line)
+                proc.wait()
+            finally:
+                stop_process(proc)
         return proc.returncode, logfile.read_text()
 
     def sql(self, dbname, query, *params):
@@ -473,6 +476,17 @@ def ensure_demo_db(odoo, dbname=DEMO_DB):
              MODULES_HASH_KEY, wanted)
 
 
+def stop_process(proc):
+    """Stop an Odoo child still running (Ctrl-C, SIGTERM or an error in this script): gently, then by force."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(30)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def wait_http(url, proc, timeout=180):
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
@@ -484,7 +498,10 @@ def wait_http(url, proc, timeout=180):
 
 
 def cmd_run(args, cluster):
-    port = int(os.environ.get("ODOO_PORT", "8069"))
+    port = os.environ.get("ODOO_PORT", "8069")
+    if not port.isdigit():
+        raise SetupError(f"ODOO_PORT={port} is not a port number; use e.g. ODOO_PORT={free_port()} make run")
+    port = int(port)
     if port_in_use(port):
         raise SetupError(f"Port {port} is already in use (another Odoo?). Stop it, or choose another port: "
                          f"ODOO_PORT={free_port()} make run")
@@ -496,14 +513,14 @@ def cmd_run(args, cluster):
         url = f"http://127.0.0.1:{port}"
         if wait_http(f"{url}/web/login", proc):
             say(f"Credit Control is ready at {url} (database {DEMO_DB}, login admin / admin). Ctrl-C stops it.")
-        return proc.wait()
+        elif proc.poll() is None:
+            say(f"warning: {url}/web/login does not answer yet; see Odoo's log above")
+        if proc.wait():
+            raise SetupError(f"Odoo stopped with exit code {proc.returncode}; see its log above. If port {port} "
+                             f"was taken meanwhile, choose another one: ODOO_PORT={free_port()} make run")
+        return 0
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(30)
-            if proc.poll() is None:
-                proc.kill()
+        stop_process(proc)
 
 
 class Tally:
