@@ -535,7 +535,7 @@ class Tally:
             say(f"PASS {name}")
         else:
             self.failed += 1
-            self.problems.append(f"{name}: {detail}".strip())
+            self.problems.append(f"{name}: {detail}" if detail else name)
             say(f"FAIL {name} {detail}")
 
 
@@ -551,6 +551,8 @@ def odoo_tests(odoo, tally, dbname):
         tally.check("odoo test run", False, f"no test report (exit code {rc})")
         return
     failed, errors, total = map(int, reports[-1])
+    if not total:
+        tally.check("odoo test run", False, "no test ran")
     tally.passed += total - failed - errors - skipped
     tally.failed += failed + errors + skipped
     say(f"Odoo tests: {total} run, {failed} failed, {errors} errors, {skipped} skipped (skips count as failures)")
@@ -563,20 +565,26 @@ def odoo_tests(odoo, tally, dbname):
 
 def pytest_tests(odoo, tally, dbname):
     junit = CACHE / "logs" / "pytest.xml"
+    junit.unlink(missing_ok=True)  # a report left by an earlier run must not pass for this one
+    # Odoo logs at WARNING and the report keeps every test's output, so ERROR lines can be found in it.
     proc = run([odoo.python, "-m", "pytest", ROOT / "tests", "--odoo-config", odoo.conf, "--odoo-database", dbname,
-                "-p", "no:cacheprovider", f"--junitxml={junit}", "-rs"], check=False, cwd=ROOT)
+                "--odoo-log-level=warn", "-o", "junit_logging=all", "-p", "no:cacheprovider", f"--junitxml={junit}",
+                "-rs"], check=False, cwd=ROOT)
     if not junit.exists():
         tally.check("pytest (root tests/)", False, f"exit code {proc.returncode}, no report")
         return
-    suite = ET.parse(junit).getroot()
-    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    report = ET.parse(junit).getroot()
+    suite = report if report.tag == "testsuite" else report.find("testsuite")
     total, failures, errors, skipped = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
-    tally.passed += total - failures - errors - skipped
-    tally.failed += failures + errors + skipped
-    if failures or errors or skipped or not total or proc.returncode:
+    bad = failures + errors + skipped
+    tally.passed += total - bad
+    tally.failed += bad
+    if bad:
         tally.problems.append(f"pytest: {failures} failed, {errors} errors, {skipped} skipped of {total}")
-        if not total:
-            tally.failed += 1
+    elif not total or proc.returncode:
+        tally.check("pytest (root tests/)", False, f"{total} tests, exit code {proc.returncode}")
+    errors_in_log = log_errors("".join(report.itertext()))
+    tally.check("no ERROR lines in the pytest log", not errors_in_log, "\n".join(errors_in_log[:10]))
 
 
 def demo_install(odoo, tally, dbname):
@@ -616,7 +624,8 @@ def cmd_test(args, cluster):
             linters(odoo, tally)
     finally:
         for db in (test_db, demo_db):
-            odoo.drop_db(db)
+            with contextlib.suppress(SetupError):  # keep the original error, and try every database
+                odoo.drop_db(db)
     for problem in tally.problems:
         say(f"problem: {problem}")
     print(f"TOTAL: {tally.passed} passed, {tally.failed} failed", flush=True)
