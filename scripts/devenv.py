@@ -626,6 +626,7 @@ def cmd_test(args, cluster):
         for db in (test_db, demo_db):
             with contextlib.suppress(SetupError):  # keep the original error, and try every database
                 odoo.drop_db(db)
+        cluster.stop()  # now, so that the TOTAL line is the last one
     for problem in tally.problems:
         say(f"problem: {problem}")
     print(f"TOTAL: {tally.passed} passed, {tally.failed} failed", flush=True)
