@@ -9,6 +9,7 @@ benchmarks the two add-ons. It only needs the Python standard library.
 
 import argparse
 import contextlib
+import fcntl
 import glob
 import hashlib
 import json
@@ -70,6 +71,20 @@ def port_in_use(port):
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def postgres_alive(pid):
+    """Whether ``pid`` is a live PostgreSQL process; a pid since reused by another program does not count."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    return not cmdline.exists() or b"postgres" in cmdline.read_bytes()
+
+
 # ---------------------------------------------------------------------------
 # System packages
 # ---------------------------------------------------------------------------
@@ -119,6 +134,12 @@ def source_major(tree):
     return int(match.group(1)) if match else None
 
 
+WHAT_TO_PROVIDE = (
+    "Provide one of: a Python that can import Odoo 18 (run make from its virtualenv, or PYTHON=/path/to/python), "
+    "ODOO_SRC=/path/to/odoo-18.0 (a source tree or a .tar.gz/.zip of it), or network access to Odoo's download server."
+)
+
+
 def extract(archive, dest):
     """Unpack a .tar.gz/.tgz/.zip Odoo source archive; return the tree holding odoo/release.py."""
     if dest.exists():
@@ -131,12 +152,22 @@ def extract(archive, dest):
         else:
             with tarfile.open(archive) as tf:
                 tf.extractall(dest, filter="data")
-    except (tarfile.TarError, OSError, zipfile.BadZipFile) as exc:
-        raise SetupError(f"ODOO_SRC={archive} could not be unpacked ({exc}).") from exc
+    except (tarfile.TarError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        shutil.rmtree(dest, ignore_errors=True)
+        reason = str(exc).splitlines()[0].rstrip(":")
+        raise SetupError(f"{archive} could not be unpacked ({reason}): it is not a valid Odoo 18.0 source archive. "
+                         f"{WHAT_TO_PROVIDE}") from exc
     trees = [p.parent.parent for pattern in ("odoo/release.py", "*/odoo/release.py") for p in dest.glob(pattern)]
-    if not trees:
-        raise SetupError(f"The archive {archive} holds no odoo/release.py: it is not an Odoo source archive.")
-    return trees[0]
+    return trees[0] if trees else dest
+
+
+def odoo18_tree(tree, origin):
+    """Return ``tree`` if it is an Odoo 18 source tree, else explain what ``origin`` should be."""
+    major = source_major(tree)
+    if major != 18:
+        found = f"it holds Odoo {major}" if major else "it holds no odoo/release.py"
+        raise SetupError(f"{origin} is not an Odoo 18.0 source tree or archive ({found}). {WHAT_TO_PROVIDE}")
+    return tree
 
 
 def locate_odoo_source():
@@ -145,15 +176,10 @@ def locate_odoo_source():
     if src:
         path = Path(src).expanduser()
         if path.is_dir():
-            tree = path
-        elif path.is_file():
-            tree = extract(path, CACHE / "odoo-src")
-        else:
-            raise SetupError(f"ODOO_SRC={src} does not exist. Point it at an Odoo 18.0 source tree or archive.")
-        major = source_major(tree)
-        if major != 18:
-            raise SetupError(f"ODOO_SRC={src} is not an Odoo 18.0 source tree (found version {major}).")
-        return tree
+            return odoo18_tree(path, f"ODOO_SRC={src}")
+        if path.is_file():
+            return odoo18_tree(extract(path, CACHE / "odoo-src"), f"ODOO_SRC={src}")
+        raise SetupError(f"ODOO_SRC={src} does not exist. {WHAT_TO_PROVIDE}")
     archive = CACHE / "odoo_18.0.tar.gz"
     if not archive.exists():
         say(f"no Odoo in this Python and no ODOO_SRC: downloading {ODOO_ARCHIVE_URL}")
@@ -165,18 +191,23 @@ def locate_odoo_source():
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             part.unlink(missing_ok=True)
             raise SetupError(
-                "Odoo 18 is needed but was not found. The active Python cannot import odoo 18, ODOO_SRC is "
-                f"not set, and Odoo's official 18.0 source archive could not be downloaded ({exc}). Provide one "
-                "of: a Python that can import Odoo 18 (run make from its virtualenv), ODOO_SRC=/path/to/odoo-18.0 "
-                "(a source tree or a .tar.gz/.zip of it), or network access to Odoo's download server."
+                "Odoo 18 is needed but was not found: the active Python cannot import odoo 18, ODOO_SRC is not "
+                f"set, and Odoo's official 18.0 source archive could not be downloaded ({exc}). {WHAT_TO_PROVIDE}"
             ) from exc
         part.rename(archive)
-    return extract(archive, CACHE / "odoo-src")
+    try:
+        return odoo18_tree(extract(archive, CACHE / "odoo-src"), f"The download {ODOO_ARCHIVE_URL}")
+    except SetupError:
+        archive.unlink()  # a bad download must not be trusted by the next run
+        raise
 
 
 def pip(python, *args):
     env = dict(os.environ, PIP_CONSTRAINT=str(ROOT / "scripts" / "build-constraints.txt"))
-    run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args], env=env)
+    proc = run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args], check=False, env=env)
+    if proc.returncode:
+        raise SetupError(f"pip install {' '.join(map(str, args))} failed with {python} (see pip's output above). "
+                         "Check the network access to PyPI and the system packages needed to build the wheels.")
 
 
 def ensure_python():
@@ -261,11 +292,25 @@ class Cluster:
         if not data.exists():
             self._init()
         self.port = int((self.base / "port").read_text())
+        owner = self._claim()
         if self.pg("pg_ctl", "-D", data, "status", check=False).returncode == 0:
-            say(f"reusing the running PostgreSQL cluster on port {self.port}")
+            if owner:  # nobody else uses it: a killed run left it behind, so stop it when done
+                say(f"taking over the PostgreSQL cluster an interrupted run left on port {self.port}")
+                self.started = True
+            else:
+                say(f"reusing the PostgreSQL cluster another run of this checkout serves on port {self.port}")
             return self
         self._start()
         return self
+
+    def _claim(self):
+        """Lock .cache/pg/owner.lock for the life of this process; False if another devenv process holds it."""
+        self.lock = open(self.base / "owner.lock", "w")  # noqa: SIM115 - kept open on purpose
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
     def _check_access(self):
         """The postgres user must be able to write the cluster folder; fall back to /tmp if it cannot."""
@@ -294,9 +339,8 @@ class Cluster:
         data = self.base / "data"
         pidfile = data / "postmaster.pid"
         if pidfile.exists():
-            pid = int(pidfile.read_text().split()[0] or 0)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, 0)
+            pid = int((pidfile.read_text().split() or ["0"])[0])
+            if postgres_alive(pid):
                 raise SetupError(f"PostgreSQL process {pid} holds {data} but does not answer; stop it first.")
             say("removing a stale postmaster.pid left by a crashed cluster")
             pidfile.unlink()
@@ -344,10 +388,13 @@ class Odoo:
         with open(logfile, "w") as out:
             proc = subprocess.Popen([str(c) for c in self.cmd(*args)], stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True)
-            for line in proc.stdout:
-                out.write(line)
-                sys.stdout.write(line)
-            proc.wait()
+            try:
+                for line in proc.stdout:
+                    out.write(line)
+                    sys.stdout.write(line)
+                proc.wait()
+            finally:
+                stop_process(proc)
         return proc.returncode, logfile.read_text()
 
     def sql(self, dbname, query, *params):
@@ -429,6 +476,17 @@ def ensure_demo_db(odoo, dbname=DEMO_DB):
              MODULES_HASH_KEY, wanted)
 
 
+def stop_process(proc):
+    """Stop an Odoo child still running (Ctrl-C, SIGTERM or an error in this script): gently, then by force."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(30)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def wait_http(url, proc, timeout=180):
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
@@ -440,7 +498,10 @@ def wait_http(url, proc, timeout=180):
 
 
 def cmd_run(args, cluster):
-    port = int(os.environ.get("ODOO_PORT", "8069"))
+    port = os.environ.get("ODOO_PORT", "8069")
+    if not port.isdigit():
+        raise SetupError(f"ODOO_PORT={port} is not a port number; use e.g. ODOO_PORT={free_port()} make run")
+    port = int(port)
     if port_in_use(port):
         raise SetupError(f"Port {port} is already in use (another Odoo?). Stop it, or choose another port: "
                          f"ODOO_PORT={free_port()} make run")
@@ -452,14 +513,14 @@ def cmd_run(args, cluster):
         url = f"http://127.0.0.1:{port}"
         if wait_http(f"{url}/web/login", proc):
             say(f"Credit Control is ready at {url} (database {DEMO_DB}, login admin / admin). Ctrl-C stops it.")
-        return proc.wait()
+        elif proc.poll() is None:
+            say(f"warning: {url}/web/login does not answer yet; see Odoo's log above")
+        if proc.wait():
+            raise SetupError(f"Odoo stopped with exit code {proc.returncode}; see its log above. If port {port} "
+                             f"was taken meanwhile, choose another one: ODOO_PORT={free_port()} make run")
+        return 0
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(30)
-            if proc.poll() is None:
-                proc.kill()
+        stop_process(proc)
 
 
 class Tally:
@@ -474,7 +535,7 @@ class Tally:
             say(f"PASS {name}")
         else:
             self.failed += 1
-            self.problems.append(f"{name}: {detail}".strip())
+            self.problems.append(f"{name}: {detail}" if detail else name)
             say(f"FAIL {name} {detail}")
 
 
@@ -490,6 +551,8 @@ def odoo_tests(odoo, tally, dbname):
         tally.check("odoo test run", False, f"no test report (exit code {rc})")
         return
     failed, errors, total = map(int, reports[-1])
+    if not total:
+        tally.check("odoo test run", False, "no test ran")
     tally.passed += total - failed - errors - skipped
     tally.failed += failed + errors + skipped
     say(f"Odoo tests: {total} run, {failed} failed, {errors} errors, {skipped} skipped (skips count as failures)")
@@ -502,20 +565,26 @@ def odoo_tests(odoo, tally, dbname):
 
 def pytest_tests(odoo, tally, dbname):
     junit = CACHE / "logs" / "pytest.xml"
+    junit.unlink(missing_ok=True)  # a report left by an earlier run must not pass for this one
+    # Odoo logs at WARNING and the report keeps every test's output, so ERROR lines can be found in it.
     proc = run([odoo.python, "-m", "pytest", ROOT / "tests", "--odoo-config", odoo.conf, "--odoo-database", dbname,
-                "-p", "no:cacheprovider", f"--junitxml={junit}", "-rs"], check=False, cwd=ROOT)
+                "--odoo-log-level=warn", "-o", "junit_logging=all", "-p", "no:cacheprovider", f"--junitxml={junit}",
+                "-rs"], check=False, cwd=ROOT)
     if not junit.exists():
         tally.check("pytest (root tests/)", False, f"exit code {proc.returncode}, no report")
         return
-    suite = ET.parse(junit).getroot()
-    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    report = ET.parse(junit).getroot()
+    suite = report if report.tag == "testsuite" else report.find("testsuite")
     total, failures, errors, skipped = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
-    tally.passed += total - failures - errors - skipped
-    tally.failed += failures + errors + skipped
-    if failures or errors or skipped or not total or proc.returncode:
+    bad = failures + errors + skipped
+    tally.passed += total - bad
+    tally.failed += bad
+    if bad:
         tally.problems.append(f"pytest: {failures} failed, {errors} errors, {skipped} skipped of {total}")
-        if not total:
-            tally.failed += 1
+    elif not total or proc.returncode:
+        tally.check("pytest (root tests/)", False, f"{total} tests, exit code {proc.returncode}")
+    errors_in_log = log_errors("".join(report.itertext()))
+    tally.check("no ERROR lines in the pytest log", not errors_in_log, "\n".join(errors_in_log[:10]))
 
 
 def demo_install(odoo, tally, dbname):
@@ -555,7 +624,9 @@ def cmd_test(args, cluster):
             linters(odoo, tally)
     finally:
         for db in (test_db, demo_db):
-            odoo.drop_db(db)
+            with contextlib.suppress(SetupError):  # keep the original error, and try every database
+                odoo.drop_db(db)
+        cluster.stop()  # now, so that the TOTAL line is the last one
     for problem in tally.problems:
         say(f"problem: {problem}")
     print(f"TOTAL: {tally.passed} passed, {tally.failed} failed", flush=True)
