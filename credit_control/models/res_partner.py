@@ -23,7 +23,7 @@ class ResPartner(models.Model):
 
     credit_limit = fields.Float(tracking=True)
     credit_tier_id = fields.Many2one(
-        "credit.tier", string="Credit Tier", company_dependent=True, tracking=True,
+        "credit.tier", company_dependent=True, tracking=True,
         domain="[('company_id', 'in', (False, current_company_id))]",
         help="The credit policy group of this customer; it drives the suggested limit and the review interval.",
     )

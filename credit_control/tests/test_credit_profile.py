@@ -199,7 +199,7 @@ class TestCreditProfile(CreditControlCommon):
         self.assertEqual(len(self.slow_customer.activity_ids), 1)
 
         action = self.slow_customer.action_open_credit_review()
-        wizard_form = Form(self.env[action["res_model"]].with_context(action["context"]))
+        wizard_form = Form(self.env[action["res_model"]].with_context(**action["context"]))
         self.assertEqual(wizard_form.suggested_limit, 900.0)
         self.assertEqual(wizard_form.exposure, 3000.0)
         wizard_form.new_tier_id = self.tier_core
