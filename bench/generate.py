@@ -289,12 +289,12 @@ def load_plan(cr, name, columns, rows):
 def insert_partners(env, partners, companies, tiers, template):
     cr = env.cr
     first = reserve_ids(cr, "res_partner", len(partners))
-    rows = []
+    rows, company_ids = [], companies.ids
     for i, partner in enumerate(partners):
         pid = first + i
         partner["id"] = pid
-        tier = {str(companies[c].id): tiers[c, t] for c, t in partner["tiers"].items()} if tiers else None
-        limit = {str(companies[c].id): value / 100 for c, value in partner["limit"].items()}
+        tier = {str(company_ids[c]): tiers[c, t] for c, t in partner["tiers"].items()} if tiers else None
+        limit = {str(company_ids[c]): value / 100 for c, value in partner["limit"].items()}
         rows.append((pid, template.id, partner["name"], f"BC{i + 1:05d}", json.dumps(tier) if tier else None,
                      json.dumps(limit)))
     load_plan(cr, "bench_partner_plan", ["id int", "tmpl int", "name varchar", "ref varchar", "tier jsonb",
@@ -392,10 +392,11 @@ def insert_ledger(env, docs, partials, partners, companies, templates):
         prefix = templates[doc["company"]][doc["kind"]][3].replace(str(TEMPLATE_DATE.year), str(doc["date"].year))
         number = counters[prefix] = counters.get(prefix, 0) + 1
         doc["seq_prefix"], doc["seq_number"], doc["name"] = prefix, number, f"{prefix}{number:05d}"
+    usd, eur = env.ref("base.USD").id, env.ref("base.EUR").id
+    currencies = [(c.currency_id.id, usd if c.currency_id.id == eur else eur) for c in companies]
     rows = []
     for doc in docs:
-        company = companies[doc["company"]]
-        foreign = env.ref("base.USD") if company.currency_id == env.ref("base.EUR") else env.ref("base.EUR")
+        own_currency, foreign_currency = currencies[doc["company"]]
         tmpl_move, tmpl_rec, tmpl_cp, _prefix = templates[doc["company"]][doc["kind"]]
         if doc["kind"] == "payment" or doc["kind"] == "refund":
             state = "paid" if doc["residual"] == 0 and doc["kind"] == "refund" else "not_paid"
@@ -407,7 +408,7 @@ def insert_ledger(env, docs, partials, partners, companies, templates):
             doc["move_id"], doc["rec_line_id"], doc["cp_line_id"], tmpl_move, tmpl_rec, tmpl_cp,
             1 if doc["kind"] == "invoice" else -1, doc["name"], doc["seq_prefix"], doc["seq_number"], doc["date"],
             doc["due"], partners[doc["partner"]]["id"], partners[doc["partner"]]["name"],
-            (foreign if doc["foreign"] else company.currency_id).id, doc["amount"], doc["balance"], doc["residual"],
+            foreign_currency if doc["foreign"] else own_currency, doc["amount"], doc["balance"], doc["residual"],
             doc["residual_balance"], state, doc["full"], doc["matching"],
         ))
     load_plan(cr, "bench_move_plan", [
@@ -425,7 +426,7 @@ def insert_ledger(env, docs, partials, partners, companies, templates):
     clone(cr, "account_move_line", "bench_move_plan", "tmpl_rec", line_overrides(receivable=True))
     clone(cr, "account_move_line", "bench_move_plan", "tmpl_cp", line_overrides(receivable=False))
     if partials:
-        now = datetime.now()
+        now, company_ids = datetime.now(), companies.ids
         currency = {doc["move_id"]: row[14] for doc, row in zip(docs, rows, strict=True)}
         cr.execute_values(
             "INSERT INTO account_partial_reconcile (id, debit_move_id, credit_move_id, full_reconcile_id, "
@@ -433,7 +434,7 @@ def insert_ledger(env, docs, partials, partners, companies, templates):
             "credit_amount_currency, create_uid, write_uid, create_date, write_date) VALUES %s",
             [(pr["id"], pr["debit"]["rec_line_id"], pr["credit"]["rec_line_id"], pr.get("full"),
               currency[pr["debit"]["move_id"]], currency[pr["credit"]["move_id"]],
-              companies[pr["debit"]["company"]].id, pr["date"], pr["balance"] / 100, pr["amount"] / 100,
+              company_ids[pr["debit"]["company"]], pr["date"], pr["balance"] / 100, pr["amount"] / 100,
               pr["amount"] / 100, 1, 1, now, now) for pr in partials],
             page_size=5000,
         )
