@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Run the benchmark scenarios against ``cc_bench_<preset>`` (built by bench/generate.py).
+
+Each scenario times our code and a baseline in the same run, on the same data, in fresh transactions that are
+rolled back (so every repetition starts from the same state with cold ORM caches), and reports the medians,
+their ratio and the number of SQL queries of one repetition. One line per scenario and baseline is printed
+and the same figures are written as JSON under ``.cache/bench/``.
+
+A scenario whose code is not in the installed modules yet prints ``n/a (not implemented yet)``: feature work
+fills in its ``ours`` function (and ``requires``) below.
+Run it as ``python3 scripts/devenv.py exec {python} bench/run.py --preset small``.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import BENCH_DIR, PRESETS, SIZE_KEY, bench_conf, db_name, load_odoo
+
+NOT_IMPLEMENTED = "n/a (not implemented yet)"
+OCA_RISK_FIELDS = ["risk_invoice_open", "risk_invoice_unpaid", "risk_account_amount", "risk_account_amount_unpaid",
+                   "risk_total", "risk_exception"]
+
+
+@dataclass
+class Scenario:
+    """``ours`` and each baseline take (env, ctx) and do the measured work in ``env.company``."""
+
+    name: str
+    measured: str
+    ours: object = None
+    requires: tuple = ()  # (model, method or field) pairs that must exist, else the scenario prints n/a
+    baselines: list = field(default_factory=list)  # (label, function, requires)
+
+
+# ---------------------------------------------------------------------------
+# Scenario functions
+# ---------------------------------------------------------------------------
+
+def profile_recompute(env, ctx):
+    env["res.partner"].browse(ctx["partner_ids"])._credit_compute_profiles()
+
+
+def bare_sql_aggregate(env, ctx):
+    env.cr.execute("""
+        SELECT l.partner_id, sum(l.amount_residual),
+               sum(l.amount_residual) FILTER (WHERE l.date_maturity < current_date)
+          FROM account_move_line l
+          JOIN account_account a ON a.id = l.account_id
+         WHERE l.company_id = %s AND l.parent_state = 'posted' AND a.account_type = 'asset_receivable'
+           AND NOT l.reconciled AND l.partner_id = ANY(%s)
+         GROUP BY l.partner_id
+    """, [env.company.id, ctx["partner_ids"]])
+    env.cr.fetchall()
+
+
+def oca_risk_fields(env, ctx):
+    env["res.partner"].browse(ctx["partner_ids"]).read(OCA_RISK_FIELDS)
+
+
+SCENARIOS = [
+    Scenario(
+        "profile recompute", "credit profiles of all customers of one company",
+        ours=profile_recompute, requires=(("res.partner", "_credit_compute_profiles"),),
+        baselines=[
+            ("SQL aggregate", bare_sql_aggregate, ()),
+            ("OCA risk fields", oca_risk_fields, (("res.partner", "risk_total"),)),
+        ],
+    ),
+    # Placeholders: the feature work sets ``ours``/``requires`` and the baseline functions.
+    Scenario("posting overhead", "posting a batch of 50 invoices",
+             baselines=[("credit control disabled", None, ()), ("OCA financial risk", None, ())]),
+    Scenario("dunning run", "one dunning run over all overdue items of one company",
+             baselines=[("OCA credit control run", None, ())]),
+    Scenario("warning run", "credit warnings of all customers of one company",
+             baselines=[("profile recompute", None, ())]),
+]
+
+
+# ---------------------------------------------------------------------------
+# Measuring
+# ---------------------------------------------------------------------------
+
+def missing(env, requires):
+    return [f"{model}.{name}" for model, name in requires
+            if model not in env or not (name in env[model]._fields or hasattr(env[model], name))]
+
+
+def measure(odoo, registry, func, ctx, repeats):
+    """Median seconds over ``repeats`` runs, each in its own rolled-back transaction; queries of the last run."""
+    times = []
+    for _i in range(repeats):
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})(context={"tracking_disable": True})
+            env = env(context=dict(env.context, allowed_company_ids=[ctx["company_id"]]))
+            start_queries, start = odoo.sql_db.sql_counter, time.perf_counter()
+            func(env, ctx)
+            env.flush_all()
+            times.append(time.perf_counter() - start)
+            queries = odoo.sql_db.sql_counter - start_queries
+            cr.rollback()
+    return statistics.median(times), queries
+
+
+def context(odoo, registry):
+    """The company with the most customers, and those customers (commercial partners with receivables)."""
+    with registry.cursor() as cr:
+        cr.execute("""
+            SELECT l.company_id, array_agg(DISTINCT l.partner_id ORDER BY l.partner_id)
+              FROM account_move_line l
+              JOIN account_account a ON a.id = l.account_id
+             WHERE a.account_type = 'asset_receivable' AND l.parent_state = 'posted'
+             GROUP BY l.company_id ORDER BY count(DISTINCT l.partner_id) DESC LIMIT 1
+        """)
+        company_id, partner_ids = cr.fetchone()
+        cr.execute("SELECT value FROM ir_config_parameter WHERE key = %s", [SIZE_KEY])
+        size = cr.fetchone()[0]
+    return {"company_id": company_id, "partner_ids": partner_ids, "size": size}
+
+
+def run_scenario(odoo, registry, scenario, ctx, repeats):
+    """Rows of one scenario, one per baseline; a side that cannot run is reported as n/a."""
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        ours_absent = missing(env, scenario.requires) if scenario.ours else ["ours"]
+        baselines_absent = [missing(env, requires) if func else ["baseline"]
+                            for _label, func, requires in scenario.baselines]
+    ours = None if ours_absent else measure(odoo, registry, scenario.ours, ctx, repeats)
+    rows = []
+    for (label, func, _requires), absent in zip(scenario.baselines, baselines_absent, strict=True):
+        base = None if absent else measure(odoo, registry, func, ctx, repeats)
+        rows.append({
+            "scenario": f"{scenario.name} vs {label}", "measured": scenario.measured,
+            "ours_s": ours and round(ours[0], 4), "baseline_s": base and round(base[0], 4),
+            "ratio": round(ours[0] / base[0], 2) if ours and base and base[0] else None,
+            "ours_queries": ours and ours[1], "baseline_queries": base and base[1],
+            "ours_status": "ok" if not ours_absent else NOT_IMPLEMENTED, "baseline_status": availability(absent),
+        })
+    return rows
+
+
+def availability(absent):
+    if not absent:
+        return "ok"
+    if absent in (["ours"], ["baseline"]):
+        return NOT_IMPLEMENTED
+    return f"n/a (missing {', '.join(absent)})"
+
+
+def format_row(row):
+    ours = f"{row['ours_s']:.3f}s" if row["ours_s"] is not None else row["ours_status"]
+    base = f"{row['baseline_s']:.3f}s" if row["baseline_s"] is not None else row["baseline_status"]
+    ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "n/a"
+    queries = f"{row['ours_queries'] if row['ours_queries'] is not None else '-'}/" \
+              f"{row['baseline_queries'] if row['baseline_queries'] is not None else '-'}"
+    return (f"{row['scenario']:<44} | {row['measured']:<62} | ours {ours} | baseline {base} | ratio {ratio} | "
+            f"queries {queries}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the median is reported")
+    args = parser.parse_args()
+    odoo = load_odoo(bench_conf())
+    dbname = db_name(args.preset)
+    if dbname not in odoo.service.db.list_dbs(force=True):
+        raise SystemExit(f"No database {dbname}: run bench/generate.py --preset {args.preset} first.")
+    registry = odoo.modules.registry.Registry(dbname)
+    ctx = context(odoo, registry)
+    print(f"[bench] {dbname}: {ctx['size']}; company {ctx['company_id']} with {len(ctx['partner_ids'])} customers; "
+          f"median of {args.repeat} runs", flush=True)
+    rows = []
+    for scenario in SCENARIOS:
+        for row in run_scenario(odoo, registry, scenario, ctx, args.repeat):
+            print(format_row(row), flush=True)
+            rows.append(row)
+    report = {
+        "preset": args.preset, "database": dbname, "size": ctx["size"], "customers": len(ctx["partner_ids"]),
+        "repeat": args.repeat, "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "odoo": odoo.release.version},
+        "scenarios": rows,
+    }
+    out = BENCH_DIR / f"results-{args.preset}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"[bench] results written to {out.relative_to(BENCH_DIR.parent.parent)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
