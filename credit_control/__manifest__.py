@@ -18,10 +18,13 @@
         "data/ir_cron_data.xml",
         "views/credit_tier_views.xml",
         "views/credit_review_views.xml",
+        "views/credit_override_views.xml",
+        "views/account_move_views.xml",
         "views/credit_file_item_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "wizard/credit_review_wizard_views.xml",
+        "wizard/credit_override_wizard_views.xml",
         "views/credit_control_menus.xml",
     ],
     "demo": [

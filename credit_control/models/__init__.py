@@ -1,6 +1,7 @@
 from . import account_move
 from . import credit_control_demo
 from . import credit_file_item
+from . import credit_override
 from . import credit_file_item_type
 from . import credit_review
 from . import credit_tier

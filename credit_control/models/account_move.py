@@ -1,4 +1,9 @@
+from collections import defaultdict
+
 from odoo import fields, models
+from odoo.exceptions import UserError
+
+from ..exceptions import CreditLimitExceeded
 
 
 class AccountMove(models.Model):
@@ -8,3 +13,121 @@ class AccountMove(models.Model):
         string="Disputed", copy=False, tracking=True,
         help="The customer disputes this invoice (amount, quality or terms). Disputes lower the credit rating.",
     )
+    credit_override_ids = fields.Many2many(
+        "credit.override", "credit_override_account_move_rel", "move_id", "override_id",
+        string="Credit Overrides", readonly=True, copy=False,
+    )
+
+    # -------------------------------------------------------------------------
+    # CRUD
+    # -------------------------------------------------------------------------
+
+    def _post(self, soft=True):
+        """Post, then enforce credit control on the customer invoices of the call, all or nothing.
+
+        Every way of posting (form, batch wizard, RPC, server actions, other modules) ends here.
+        The customers' rows are locked first, in id order, so that concurrent postings for one
+        customer are serialised and a batch over many customers cannot deadlock. Posting and check
+        share a savepoint: a refusal leaves nothing posted, even for a caller that catches the error.
+        """
+        to_check = self._credit_moves_to_check()
+        if not to_check:
+            return super()._post(soft)
+        to_check._credit_check_before_post()
+        to_check.commercial_partner_id._credit_lock()
+        with self.env.cr.savepoint():
+            posted = super()._post(soft)
+            if checked := posted & to_check:
+                checked.with_company(checked.company_id)._credit_enforce()
+        return posted
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_post(self):
+        """From the invoice form, a refusal opens the credit dialog instead of a plain error."""
+        if not self.env.context.get("credit_control_dialog"):
+            return super().action_post()
+        try:
+            return super().action_post()
+        except CreditLimitExceeded as error:
+            return self.env["credit.override.wizard"]._action_open(self, error)
+
+    def action_view_credit_overrides(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_override_action")
+        action["domain"] = [("move_ids", "in", self.ids)]
+        return action
+
+    # -------------------------------------------------------------------------
+    # HELPERS
+    # -------------------------------------------------------------------------
+
+    def _credit_moves_to_check(self):
+        return self.filtered(lambda m: m.state == "draft" and m.move_type in ("out_invoice", "out_refund")
+                             and m.company_id.account_use_credit_limit)
+
+    def _credit_check_before_post(self):
+        if len(self.company_id) > 1:
+            raise UserError(self.env._(
+                "Credit control checks customer invoices one company at a time: post the invoices of "
+                "%(companies)s separately.", companies=", ".join(self.company_id.mapped("name"))))
+        if missing := self.filtered(lambda m: not m.partner_id):
+            raise UserError(self.env._("Customer invoice %(move)s has no customer, so its credit cannot be "
+                                       "checked.", move=missing[0].display_name))
+        company = self.company_id
+        foreign = self.filtered(lambda m: m.currency_id != company.currency_id)
+        if foreign:
+            first_rates = dict(self.env["res.currency.rate"]._read_group(
+                [("currency_id", "in", foreign.currency_id.ids), ("company_id", "in", [company.id, False])],
+                ["currency_id"], ["name:min"]))
+            for move in foreign:
+                first = first_rates.get(move.currency_id)
+                if not first or first > (move.invoice_date or fields.Date.context_today(self)):
+                    raise UserError(self.env._(
+                        "%(move)s is in %(currency)s but there is no exchange rate on or before %(date)s: "
+                        "its amount in %(company_currency)s cannot be checked against the credit limit. "
+                        "Add the rate first.", move=move.display_name, currency=move.currency_id.name,
+                        date=move.invoice_date, company_currency=company.currency_id.name))
+
+    def _credit_enforce(self):
+        """Decide for each customer of these just-posted moves; raise for every block not overridden."""
+        partners = self.commercial_partner_id
+        data = partners._credit_posting_exposure(self)
+        overrides = self.env["credit.override"]._credit_approved_for(self)
+        bypass_reason = self.env.context.get("credit_control_override_reason")
+        moves_by_partner = defaultdict(lambda: self.browse())
+        for move in self:
+            moves_by_partner[move.commercial_partner_id] |= move
+        blocks, warnings = [], []
+        for partner, moves in moves_by_partner.items():
+            if not moves.filtered(lambda m: m.move_type == "out_invoice"):
+                continue  # a credit note only ever lowers the exposure
+            decision = partner._credit_posting_decision(moves, data[partner.id])
+            if not decision:
+                continue
+            if decision["policy"] == "warn":
+                warnings.append(decision)
+            elif override := overrides.filtered(lambda o, d=decision: o._credit_covers(d)):
+                override[:1]._credit_use(decision)
+            elif bypass_reason:
+                self.env["credit.override"]._credit_bypass(decision, bypass_reason)
+            else:
+                blocks.append(decision)
+        if blocks:
+            raise CreditLimitExceeded("\n\n".join(block["message"] for block in blocks), blocks)
+        for decision in warnings:
+            self._credit_warn(decision)
+
+    def _credit_warn(self, decision):
+        moves = self.browse(decision["move_ids"])
+        partner = self.env["res.partner"].browse(decision["partner_id"])
+        for move in moves:
+            move.message_post(body=decision["message"], message_type="comment", subtype_xmlid="mail.mt_note")
+        moves[:1].activity_schedule(
+            "mail.mail_activity_data_warning",
+            summary=self.env._("Credit limit exceeded: %(partner)s", partner=partner.display_name),
+            note=decision["message"],
+            user_id=(partner.credit_user_id or partner.user_id or self.env.user).id,
+        )

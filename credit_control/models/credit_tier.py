@@ -56,6 +56,29 @@ class CreditTier(models.Model):
     insurance_required = fields.Boolean(
         help="Customers of this tier must have valid trade-credit insurance cover (opportunity customers)."
     )
+    credit_policy = fields.Selection(
+        selection=[("block", "Block posting"), ("warn", "Warn the credit manager"), ("none", "No check")],
+        string="Over-Limit Policy",
+        required=True,
+        default="block",
+        help="What happens when posting a customer invoice would bring the exposure over the credit limit: "
+             "block it (a credit manager may approve an override), post it and warn the credit manager, "
+             "or do nothing.",
+    )
+    max_overdue_days = fields.Integer(
+        string="Block When Overdue For (days)",
+        help="Block new invoices while the customer has an invoice overdue by more than this many days "
+             "(disputed invoices excepted). 0 disables the check.",
+    )
+    exposure_include_draft = fields.Boolean(
+        string="Count Draft Invoices",
+        help="Add the customer's other draft invoices to the exposure checked at posting.",
+    )
+    exposure_include_not_due = fields.Boolean(
+        string="Count Amounts Not Yet Due", default=True,
+        help="Count open receivables that are not due yet. Without it only overdue amounts and the invoice "
+             "being posted count against the limit.",
+    )
     description = fields.Text(translate=True, help="The credit policy of this tier, in words, for the sales team.")
 
     _sql_constraints = [
@@ -67,7 +90,7 @@ class CreditTier(models.Model):
     # -------------------------------------------------------------------------
 
     @api.constrains("fixed_amount", "sales_multiple", "sales_months", "quarter_percent", "limit_rounding",
-                    "max_payment_term_days", "review_interval_months")
+                    "max_payment_term_days", "review_interval_months", "max_overdue_days")
     def _check_limit_rule_values(self):
         for tier in self:
             if tier.fixed_amount < 0 or tier.limit_rounding < 0:
@@ -84,7 +107,7 @@ class CreditTier(models.Model):
                 raise ValidationError(
                     self.env._("Tier %(tier)s: the percentage must be between 0 and 100.", tier=tier.name)
                 )
-            if tier.max_payment_term_days < 0 or tier.review_interval_months < 0:
+            if min(tier.max_payment_term_days, tier.review_interval_months, tier.max_overdue_days) < 0:
                 raise ValidationError(
                     self.env._("Tier %(tier)s: days and months cannot be negative.", tier=tier.name)
                 )

@@ -4,8 +4,10 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount
 
+from ..report.credit_profile_xlsx import credit_profile_columns
+from ..report.xlsx import xlsx_download_action
 from .res_company import GRADES
 
 # Fields only a Credit Control Manager may change.
@@ -254,14 +256,8 @@ class ResPartner(models.Model):
         self.commercial_partner_id._credit_compute_profiles()
 
     def action_export_credit_profiles_xlsx(self):
-        from ..report.credit_profile_xlsx import credit_profile_xlsx
-
-        attachment = self.env["ir.attachment"].create({
-            "name": self.env._("credit_profiles.xlsx"),
-            "raw": credit_profile_xlsx(self),
-            "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        })
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
+        return xlsx_download_action(self, self.env._("Credit Profiles"), credit_profile_columns(self.env),
+                                    self.env._("credit_profiles.xlsx"))
 
     # -------------------------------------------------------------------------
     # CRON
@@ -374,6 +370,111 @@ class ResPartner(models.Model):
             company=company.id, key=str(company.id), since=today - relativedelta(years=2), today=today,
         ))
         return [r[0] for r in rows]
+
+    def _credit_lock(self):
+        """Serialise credit decisions on these commercial partners until the transaction ends.
+
+        Rows are locked in id order (no deadlock across batches) and touched, so that a concurrent
+        transaction that read the ledger before our commit fails to serialise and is retried by Odoo,
+        seeing our postings the second time.
+        """
+        ids = sorted(self.ids)
+        self.env.execute_query(SQL("SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR UPDATE", ids))
+        self.env.execute_query(SQL("UPDATE res_partner SET write_date = write_date WHERE id = ANY(%s)", ids))
+
+    def _credit_posting_exposure(self, moves):
+        """Per commercial partner, in one query: open receivables (the just-posted ``moves`` included),
+        the part not yet due of the other open items, other draft invoices, and the oldest due date of
+        an overdue, undisputed item."""
+        self.env.flush_all()
+        today = fields.Date.context_today(self)
+        rows = self.env.execute_query_dict(SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id,
+                   COALESCE(SUM(l.amount_residual), 0) AS open_amount,
+                   COALESCE(SUM(l.amount_residual) FILTER (
+                       WHERE l.date_maturity >= %(today)s AND l.move_id != ALL(%(moves)s)), 0) AS not_due,
+                   MIN(l.date_maturity) FILTER (
+                       WHERE l.date_maturity < %(today)s AND l.amount_residual > 0
+                         AND m.credit_disputed IS NOT TRUE AND l.move_id != ALL(%(moves)s))
+                       AS oldest_overdue,
+                   0 AS draft_amount
+              FROM account_move_line l
+              JOIN account_move m ON m.id = l.move_id
+              JOIN res_partner p ON p.id = l.partner_id
+             WHERE p.commercial_partner_id = ANY(%(partners)s) AND l.company_id = %(company)s
+               AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+               AND l.parent_state = 'posted' AND NOT l.reconciled
+             GROUP BY 1
+            UNION ALL
+            SELECT m.commercial_partner_id, 0, 0, NULL, SUM(m.amount_total_signed)
+              FROM account_move m
+             WHERE m.commercial_partner_id = ANY(%(partners)s) AND m.company_id = %(company)s
+               AND m.state = 'draft' AND m.move_type IN ('out_invoice', 'out_refund') AND m.id != ALL(%(moves)s)
+             GROUP BY 1
+            """,
+            today=today, moves=moves.ids, partners=self.ids, company=self.env.company.id,
+        ))
+        data = {pid: {"open_amount": 0.0, "not_due": 0.0, "oldest_overdue": None, "draft_amount": 0.0}
+                for pid in self.ids}
+        for row in rows:
+            entry = data[row["partner_id"]]
+            entry["open_amount"] += float(row["open_amount"])
+            entry["not_due"] += float(row["not_due"])
+            entry["draft_amount"] += float(row["draft_amount"])
+            entry["oldest_overdue"] = entry["oldest_overdue"] or row["oldest_overdue"]
+        return data
+
+    def _credit_posting_decision(self, moves, data):
+        """Why posting ``moves`` for this commercial partner must be stopped or warned about, or None."""
+        self.ensure_one()
+        tier = self.credit_tier_id
+        not_due_excluded = data["not_due"] if tier and not tier.exposure_include_not_due else 0.0
+        drafts_included = data["draft_amount"] if tier.exposure_include_draft else 0.0
+        exposure = data["open_amount"] - not_due_excluded + drafts_included
+        limit = self.credit_limit
+        invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
+        names = ", ".join(invoices.mapped("name"))
+        values = {"moves": names, "partner": self.display_name, "exposure": self._credit_money(exposure),
+                  "limit": self._credit_money(limit), "tier": tier.name or self.env._("none"),
+                  "grade": self.credit_grade or "-"}
+        today = fields.Date.context_today(self)
+        if self.credit_hold:
+            reason, message = "hold", self.env._(
+                "%(partner)s is on credit hold (%(hold_reason)s): %(moves)s cannot be posted. Ask a credit "
+                "manager to release the hold or approve.", hold_reason=self.credit_hold_reason or "-", **values)
+        elif tier.limit_rule == "prepayment" and exposure > 0 and any(
+                inv.invoice_date_due > inv.invoice_date for inv in invoices if inv.invoice_date_due):
+            reason, message = "prepayment", self.env._(
+                "%(partner)s is in tier %(tier)s (prepayment only): %(moves)s must be on immediate terms or "
+                "fully prepaid. Ask a credit manager to approve.", **values)
+        elif tier.max_overdue_days and data["oldest_overdue"] and \
+                (today - data["oldest_overdue"]).days > tier.max_overdue_days:
+            reason, message = "overdue", self.env._(
+                "%(partner)s has an invoice overdue by %(days)s days (tier %(tier)s stops supplying after "
+                "%(max_days)s days): %(moves)s cannot be posted. Ask a credit manager to approve.",
+                days=(today - data["oldest_overdue"]).days, max_days=tier.max_overdue_days, **values)
+        elif limit and exposure > limit and (tier.credit_policy or "block") != "none":
+            reason, message = "limit", self.env._(
+                "Posting %(moves)s would bring %(partner)s's exposure to %(exposure)s, over its credit limit of "
+                "%(limit)s by %(excess)s (tier %(tier)s, grade %(grade)s). Ask a credit manager to approve.",
+                excess=self._credit_money(exposure - limit), **values)
+        else:
+            return None
+        return {
+            "partner_id": self.id, "move_ids": invoices.ids, "reason": reason, "message": message,
+            "policy": (tier.credit_policy or "block") if reason == "limit" else "block",
+            "exposure": exposure, "limit": limit, "excess": max(exposure - limit, 0.0),
+            "breakdown": {
+                "posting": sum(moves.mapped("amount_total_signed")),
+                "open_amount": data["open_amount"] - sum(moves.mapped("amount_total_signed")),
+                "not_due_excluded": -not_due_excluded,
+                "drafts_included": drafts_included,
+            },
+        }
+
+    def _credit_money(self, amount):
+        return format_amount(self.env, amount, self.env.company.currency_id)
 
     def _credit_dunning_stages(self):
         """{commercial partner id: highest dunning stage reached, 0 (none) to 5 (legal)}.

@@ -1,0 +1,142 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+
+from ..report.xlsx import xlsx_download_action
+
+REASONS = [
+    ("limit", "Credit limit exceeded"),
+    ("hold", "Credit hold"),
+    ("prepayment", "Prepayment required"),
+    ("overdue", "Overdue invoices"),
+]
+
+
+class CreditOverride(models.Model):
+    """A credit manager's approval of one specific posting that credit control refused."""
+
+    _name = "credit.override"
+    _description = "Credit Override"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company,
+                                 readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    move_ids = fields.Many2many("account.move", "credit_override_account_move_rel", "override_id", "move_id",
+                                string="Invoices", required=True, readonly=True)
+    user_id = fields.Many2one("res.users", string="Approved By", required=True, readonly=True,
+                              default=lambda self: self.env.user)
+    date = fields.Datetime(string="Approved On", required=True, readonly=True, default=fields.Datetime.now)
+    reason_code = fields.Selection(REASONS, string="Refusal", required=True, readonly=True)
+    reason = fields.Text(string="Justification", required=True, readonly=True)
+    exposure = fields.Monetary(readonly=True, help="Exposure with the invoices, when the override was approved.")
+    credit_limit = fields.Monetary(readonly=True)
+    excess = fields.Monetary(readonly=True)
+    max_amount = fields.Monetary(
+        string="Up To Exposure", readonly=True,
+        help="The override only holds while the exposure stays at or below this amount. 0: no cap.",
+    )
+    valid_until = fields.Date(readonly=True, help="The override expires after this date.")
+    origin = fields.Selection(
+        selection=[("dialog", "Approval dialog"), ("code", "Programmatic bypass")], required=True, readonly=True,
+        default="dialog",
+    )
+    state = fields.Selection(
+        selection=[("approved", "Approved"), ("used", "Used"), ("expired", "Expired")],
+        required=True, default="approved", readonly=True,
+    )
+
+    @api.constrains("max_amount")
+    def _check_max_amount(self):
+        if any(override.max_amount < 0 for override in self):
+            raise ValidationError(self.env._("The override cap cannot be negative."))
+
+    # -------------------------------------------------------------------------
+    # CRUD
+    # -------------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and not self.env.user.has_group("credit_control.group_credit_control_manager"):
+            raise AccessError(self.env._("Only a Credit Control Manager can approve a credit override."))
+        overrides = super().create(vals_list)
+        for override in overrides:
+            body = override._credit_log_message()
+            override.partner_id.message_post(body=body)
+            for move in override.move_ids:
+                move.message_post(body=body)
+        return overrides
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_export_xlsx(self):
+        env = self.env
+        columns = [
+            (env._("Approved On"), 18, lambda o: o.date, "datetime"),
+            (env._("Customer"), 30, lambda o: o.partner_id.display_name, None),
+            (env._("Invoices"), 30, lambda o: ", ".join(o.move_ids.mapped("name")), None),
+            (env._("Refusal"), 22, lambda o: dict(REASONS)[o.reason_code], None),
+            (env._("Exposure"), 16, lambda o: o.exposure, "money"),
+            (env._("Credit Limit"), 16, lambda o: o.credit_limit, "money"),
+            (env._("Excess"), 16, lambda o: o.excess, "money"),
+            (env._("Approved By"), 20, lambda o: o.user_id.name, None),
+            (env._("Justification"), 50, lambda o: o.reason, "wrap"),
+            (env._("State"), 10, lambda o: dict(self._fields["state"]._description_selection(env))[o.state], None),
+        ]
+        return xlsx_download_action(self, env._("Credit Overrides"), columns, env._("credit_overrides.xlsx"))
+
+    # -------------------------------------------------------------------------
+    # HELPERS
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _credit_approved_for(self, moves):
+        """Approved overrides that mention any of ``moves`` (one query)."""
+        return self.sudo().search([("move_ids", "in", moves.ids), ("state", "=", "approved")])
+
+    def _credit_covers(self, decision):
+        """Whether this approval covers the refused posting ``decision``."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        return (self.partner_id.id == decision["partner_id"]
+                and set(decision["move_ids"]) <= set(self.move_ids.ids)
+                and (not self.max_amount or decision["exposure"] <= self.max_amount)
+                and (not self.valid_until or today <= self.valid_until))
+
+    def _credit_use(self, decision):
+        self.write({"state": "used", "exposure": decision["exposure"], "excess": decision["excess"]})
+
+    @api.model
+    def _credit_bypass(self, decision, reason):
+        """Integrators' bypass (context key ``credit_control_override_reason``): managers only, logged."""
+        if not self.env.user.has_group("credit_control.group_credit_control_manager"):
+            raise AccessError(self.env._("Only a Credit Control Manager can bypass credit control."))
+        return self.create(dict(self._credit_values(decision, reason), origin="code", state="used"))
+
+    @api.model
+    def _credit_values(self, decision, reason):
+        return {
+            "partner_id": decision["partner_id"],
+            "move_ids": [fields.Command.set(decision["move_ids"])],
+            "reason_code": decision["reason"],
+            "reason": reason,
+            "exposure": decision["exposure"],
+            "credit_limit": decision["limit"],
+            "excess": decision["excess"],
+        }
+
+    def _credit_log_message(self):
+        self.ensure_one()
+        money = self.partner_id._credit_money
+        return self.env._(
+            "Credit override (%(refusal)s) approved by %(user)s on %(date)s for %(moves)s: exposure %(exposure)s, "
+            "limit %(limit)s, excess %(excess)s. Justification: %(reason)s",
+            refusal=dict(self._fields["reason_code"]._description_selection(self.env))[self.reason_code],
+            user=self.user_id.name, date=fields.Datetime.to_string(self.date),
+            moves=", ".join(self.move_ids.mapped("display_name")),
+            exposure=money(self.exposure), limit=money(self.credit_limit), excess=money(self.excess),
+            reason=self.reason,
+        )
