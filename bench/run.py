@@ -38,6 +38,8 @@ class Scenario:
     ours: object = None
     requires: tuple = ()  # (model, method or field) pairs that must exist, else the scenario prints n/a
     baselines: list = field(default_factory=list)  # (label, function, requires)
+    setup: object = None  # (env, ctx) -> data passed as ctx["data"]; run before the clock starts
+    repeats: int = 0  # overrides --repeat when the setup is expensive
 
 
 # ---------------------------------------------------------------------------
@@ -65,6 +67,37 @@ def oca_risk_fields(env, ctx):
     env["res.partner"].browse(ctx["partner_ids"]).read(OCA_RISK_FIELDS)
 
 
+def draft_invoices(env, ctx):
+    """500 draft invoices over 50 customers whose limits are high enough for every check to pass."""
+    from odoo import Command  # Odoo is importable only once load_odoo ran
+
+    partners = env["res.partner"].browse(ctx["partner_ids"][:50])
+    for partner in partners:
+        partner.credit_limit = 10 ** 9
+    partners.write({"credit_hold": False})
+    product_line = {"name": "Goods", "quantity": 1, "price_unit": 100.0, "tax_ids": []}
+    return env["account.move"].create([
+        {"move_type": "out_invoice", "partner_id": partner.id, "invoice_date": time.strftime("%Y-%m-%d"),
+         "invoice_line_ids": [Command.create(product_line)]}
+        for partner in partners for _i in range(10)
+    ])
+
+
+def post_with_credit_control(env, ctx):
+    env.company.account_use_credit_limit = True
+    ctx["data"].with_context(bypass_risk=True).action_post()
+
+
+def post_without_credit_control(env, ctx):
+    env.company.account_use_credit_limit = False
+    ctx["data"].with_context(bypass_risk=True).action_post()
+
+
+def post_with_oca_risk(env, ctx):
+    env.company.account_use_credit_limit = False
+    ctx["data"].action_post()
+
+
 SCENARIOS = [
     Scenario(
         "profile recompute", "credit profiles of all customers of one company",
@@ -75,8 +108,15 @@ SCENARIOS = [
         ],
     ),
     # Placeholders: the feature work sets ``ours``/``requires`` and the baseline functions.
-    Scenario("posting overhead", "posting a batch of 50 invoices",
-             baselines=[("credit control disabled", None, ()), ("OCA financial risk", None, ())]),
+    Scenario(
+        "posting overhead", "posting 500 invoices over 50 customers in one batch",
+        ours=post_with_credit_control, requires=(("account.move", "_credit_enforce"),),
+        baselines=[
+            ("credit control disabled", post_without_credit_control, ()),
+            ("OCA financial risk", post_with_oca_risk, (("res.partner", "risk_total"),)),
+        ],
+        setup=draft_invoices, repeats=3,
+    ),
     Scenario("dunning run", "one dunning run over all overdue items of one company",
              baselines=[("OCA credit control run", None, ())]),
     Scenario("warning run", "credit warnings of all customers of one company",
@@ -93,15 +133,17 @@ def missing(env, requires):
             if model not in env or not (name in env[model]._fields or hasattr(env[model], name))]
 
 
-def measure(odoo, registry, func, ctx, repeats):
+def measure(odoo, registry, func, ctx, repeats, setup=None):
     """Median seconds over ``repeats`` runs, each in its own rolled-back transaction; queries of the last run."""
     times = []
     for _i in range(repeats):
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})(context={"tracking_disable": True})
             env = env(context=dict(env.context, allowed_company_ids=[ctx["company_id"]]))
+            run_ctx = dict(ctx, data=setup(env, ctx)) if setup else ctx
+            env.flush_all()
             start_queries, start = odoo.sql_db.sql_counter, time.perf_counter()
-            func(env, ctx)
+            func(env, run_ctx)
             env.flush_all()
             times.append(time.perf_counter() - start)
             queries = odoo.sql_db.sql_counter - start_queries
@@ -132,10 +174,11 @@ def run_scenario(odoo, registry, scenario, ctx, repeats):
         ours_absent = missing(env, scenario.requires) if scenario.ours else ["ours"]
         baselines_absent = [missing(env, requires) if func else ["baseline"]
                             for _label, func, requires in scenario.baselines]
-    ours = None if ours_absent else measure(odoo, registry, scenario.ours, ctx, repeats)
+    repeats = scenario.repeats or repeats
+    ours = None if ours_absent else measure(odoo, registry, scenario.ours, ctx, repeats, scenario.setup)
     rows = []
     for (label, func, _requires), absent in zip(scenario.baselines, baselines_absent, strict=True):
-        base = None if absent else measure(odoo, registry, func, ctx, repeats)
+        base = None if absent else measure(odoo, registry, func, ctx, repeats, scenario.setup)
         rows.append({
             "scenario": f"{scenario.name} vs {label}", "measured": scenario.measured,
             "ours_s": ours and round(ours[0], 4), "baseline_s": base and round(base[0], 4),

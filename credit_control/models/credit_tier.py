@@ -123,14 +123,25 @@ class CreditTier(models.Model):
         :param quarter_sales: invoiced sales (net of credit notes) over the last 3 months
         """
         self.ensure_one()
-        if self.limit_rule == "fixed":
-            amount = self.fixed_amount
-        elif self.limit_rule == "avg_monthly_sales":
-            amount = self.sales_multiple * max(period_sales, 0.0) / self.sales_months
-        elif self.limit_rule == "quarter_sales":
-            amount = self.quarter_percent / 100.0 * max(quarter_sales, 0.0)
-        else:
-            amount = 0.0
-        if self.limit_rounding:
-            amount = math.floor(round(amount / self.limit_rounding, 6)) * self.limit_rounding
-        return self.currency_id.round(amount)
+        return suggest_limit(self._limit_params(), period_sales, quarter_sales)
+
+    def _limit_params(self):
+        """The tier's limit rule as plain values, read once per tier for a batch of customers."""
+        self.ensure_one()
+        return (self.limit_rule, self.fixed_amount, self.sales_multiple, self.sales_months, self.quarter_percent,
+                self.limit_rounding, self.currency_id.decimal_places)
+
+
+def suggest_limit(params, period_sales, quarter_sales):
+    rule, fixed_amount, multiple, months, percent, rounding, digits = params
+    if rule == "fixed":
+        amount = fixed_amount
+    elif rule == "avg_monthly_sales":
+        amount = multiple * max(period_sales, 0.0) / months
+    elif rule == "quarter_sales":
+        amount = percent / 100.0 * max(quarter_sales, 0.0)
+    else:
+        amount = 0.0
+    if rounding:
+        amount = math.floor(round(amount / rounding, 6)) * rounding
+    return round(amount, digits)

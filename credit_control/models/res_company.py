@@ -69,26 +69,29 @@ class ResCompany(models.Model):
     # HELPERS
     # -------------------------------------------------------------------------
 
-    def _credit_rate(self, facts):
+    def _credit_rating_config(self):
+        """Weights and grade bands as plain values, read once for a whole batch of customers."""
+        self.ensure_one()
+        return {
+            "weights": {name: self[spec[0]] for name, spec in RATING_FACTORS.items()},
+            "bands": [("A", self.credit_grade_a_min), ("B", self.credit_grade_b_min),
+                      ("C", self.credit_grade_c_min), ("D", self.credit_grade_d_min)],
+        }
+
+    def _credit_rate(self, facts, config=None):
         """Score (0-100), grade (A-E) and factor contributions for one customer's facts.
 
         Each factor loses part of its weight in proportion to how bad the fact is, up to
         the full weight; the manual adjustment is added as is. Integrators can override this
-        method to change the formula; ``facts`` comes from ``res.partner._credit_rating_facts``.
+        method to change the formula; ``facts`` comes from ``res.partner._credit_rating_facts``
+        and ``config`` from ``_credit_rating_config``.
         """
-        self.ensure_one()
+        config = config or self._credit_rating_config()
         contributions = {}
-        for name, (weight_field, fact, worst) in RATING_FACTORS.items():
+        for name, (_weight_field, fact, worst) in RATING_FACTORS.items():
             ratio = min(max(facts.get(fact) or 0.0, 0.0) / worst, 1.0)
-            contributions[name] = -round(self[weight_field] * ratio, 1)
+            contributions[name] = -round(config["weights"][name] * ratio, 1)
         contributions["manual"] = facts.get("manual_adjustment") or 0
         score = int(round(min(max(100 + sum(contributions.values()), 0), 100)))
-        return score, self._credit_grade(score), contributions
-
-    def _credit_grade(self, score):
-        self.ensure_one()
-        for grade, minimum in (("A", self.credit_grade_a_min), ("B", self.credit_grade_b_min),
-                               ("C", self.credit_grade_c_min), ("D", self.credit_grade_d_min)):
-            if score >= minimum:
-                return grade
-        return "E"
+        grade = next((grade for grade, minimum in config["bands"] if score >= minimum), "E")
+        return score, grade, contributions

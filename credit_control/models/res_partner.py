@@ -8,6 +8,7 @@ from odoo.tools import SQL, format_amount
 
 from ..report.credit_profile_xlsx import credit_profile_columns
 from ..report.xlsx import xlsx_download_action
+from .credit_tier import suggest_limit
 from .res_company import GRADES
 
 # Fields only a Credit Control Manager may change.
@@ -88,15 +89,16 @@ class ResPartner(models.Model):
         labels = self._credit_factor_labels()
         for partner in self:
             data = json.loads(partner.credit_factors or "{}")
+            contributions = [(name, data["contributions"][name]) for name in labels
+                             if data.get("contributions", {}).get(name)]
             lines = [
                 self.env._("%(factor)s: %(points)+.1f points (%(fact)s)", factor=labels[name],
-                           points=points, fact=self._credit_fact_text(name, data.get("facts", {})))
-                for name, points in data.get("contributions", {}).items()
-                if points
+                           points=points, fact=self._credit_fact_text(name, data["facts"]))
+                for name, points in contributions
             ]
             if data:
                 lines.insert(0, self.env._("Score %(score)s = 100 %(parts)s", score=partner.credit_score,
-                                           parts=" ".join(f"{p:+.1f}" for p in data["contributions"].values() if p)))
+                                           parts=" ".join(f"{points:+.1f}" for _name, points in contributions)))
             partner.credit_rating_explanation = "\n".join(lines) or self.env._("No payment history penalises it.")
 
     @api.depends_context("company")
@@ -307,7 +309,7 @@ class ResPartner(models.Model):
              WHERE l.company_id = %(company)s
                AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
                AND l.parent_state = 'posted'
-               AND NOT l.reconciled
+               AND l.reconciled IS NOT TRUE
              GROUP BY p.commercial_partner_id
             """,
             today=fields.Date.context_today(self), company=self.env.company.id,
@@ -404,7 +406,7 @@ class ResPartner(models.Model):
               JOIN res_partner p ON p.id = l.partner_id
              WHERE p.commercial_partner_id = ANY(%(partners)s) AND l.company_id = %(company)s
                AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
-               AND l.parent_state = 'posted' AND NOT l.reconciled
+               AND l.parent_state = 'posted' AND l.reconciled IS NOT TRUE
              GROUP BY 1
             UNION ALL
             SELECT m.commercial_partner_id, 0, 0, NULL, SUM(m.amount_total_signed)
@@ -499,19 +501,20 @@ class ResPartner(models.Model):
                   FROM account_move_line l JOIN res_partner p ON p.id = l.partner_id
                  WHERE l.partner_id IN (SELECT id FROM partners) AND l.company_id = %(company)s
                    AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
-                   AND l.parent_state = 'posted' AND NOT l.reconciled
+                   AND l.parent_state = 'posted' AND l.reconciled IS NOT TRUE
                  GROUP BY 1
             ), delays AS (
+                -- driven by the company's recent reconciliations: invoice receivable lines are the
+                -- 'payment_term' lines on a receivable account
                 SELECT p.commercial_partner_id AS partner_id,
                        SUM(apr.amount * GREATEST(apr.max_date - COALESCE(dl.date_maturity, dl.date), 0))
                            / NULLIF(SUM(apr.amount), 0) AS avg_days_late
                   FROM account_partial_reconcile apr
-                  JOIN account_move_line dl ON dl.id = apr.debit_move_id
-                  JOIN account_move dm ON dm.id = dl.move_id AND dm.move_type = 'out_invoice'
+                  JOIN account_move_line dl ON dl.id = apr.debit_move_id AND dl.display_type = 'payment_term'
                   JOIN res_partner p ON p.id = dl.partner_id
-                 WHERE dl.partner_id IN (SELECT id FROM partners) AND apr.company_id = %(company)s
+                 WHERE apr.company_id = %(company)s AND apr.max_date > %(year_ago)s
+                   AND p.commercial_partner_id = ANY(%(ids)s)
                    AND dl.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
-                   AND apr.max_date > %(year_ago)s
                  GROUP BY 1
             ), sales AS (
                 SELECT m.commercial_partner_id AS partner_id,
@@ -586,16 +589,19 @@ class ResPartner(models.Model):
         company = self.env.company
         today = fields.Date.context_today(self)
         facts = self._credit_rating_facts()
+        config = company._credit_rating_config()
+        tier_params = {}
         values = []
         for partner in self:
             partner_facts = facts[partner.id]
-            score, grade, contributions = company._credit_rate(partner_facts)
-            tier = partner.credit_tier_id
-            suggested = tier._suggest_limit(partner_facts["period_sales"], partner_facts["quarter_sales"]) \
-                if tier else 0.0
+            score, grade, contributions = company._credit_rate(partner_facts, config)
+            suggested = 0.0
+            if tier := partner.credit_tier_id:
+                params = tier_params.get(tier.id) or tier_params.setdefault(tier.id, tier._limit_params())
+                suggested = suggest_limit(params, partner_facts["period_sales"], partner_facts["quarter_sales"])
             values.append({
                 "id": partner.id, "score": score, "grade": grade, "suggested": suggested,
-                "factors": json.dumps({"facts": partner_facts, "contributions": contributions}),
+                "factors": {"facts": partner_facts, "contributions": contributions},
             })
         key = str(company.id)
         self.env.execute_query(SQL(
@@ -605,10 +611,11 @@ class ResPartner(models.Model):
                    credit_grade = COALESCE(p.credit_grade, '{}') || jsonb_build_object(%(key)s, v.grade),
                    credit_suggested_limit = COALESCE(p.credit_suggested_limit, '{}')
                                             || jsonb_build_object(%(key)s, v.suggested),
-                   credit_factors = COALESCE(p.credit_factors, '{}') || jsonb_build_object(%(key)s, v.factors),
+                   credit_factors = COALESCE(p.credit_factors, '{}')
+                                    || jsonb_build_object(%(key)s, v.factors::text),
                    credit_rated_on = COALESCE(p.credit_rated_on, '{}') || jsonb_build_object(%(key)s, %(today)s::text)
               FROM jsonb_to_recordset(%(values)s::jsonb)
-                   AS v(id int, score int, grade text, suggested numeric, factors text)
+                   AS v(id int, score int, grade text, suggested numeric, factors jsonb)
              WHERE p.commercial_partner_id = v.id
             """,
             key=key, today=str(today), values=json.dumps(values),
