@@ -34,12 +34,13 @@ class ResPartner(models.Model):
                                   help="0 (worst) to 100 (best), recomputed nightly from the ledger.")
     credit_grade = fields.Selection(GRADES, company_dependent=True, readonly=True)
     credit_suggested_limit = fields.Float(
-        company_dependent=True, readonly=True, digits="Account", aggregator="sum",
+        company_dependent=True, readonly=True, digits="Account", aggregator="sum", index=False,
         help="Limit suggested by the tier's rule from invoiced sales; a credit manager approves it in a review.",
     )
-    credit_factors = fields.Char(company_dependent=True, readonly=True, copy=False,
+    # Written for every customer by each nightly run: no index to maintain on them.
+    credit_factors = fields.Char(company_dependent=True, readonly=True, copy=False, index=False,
                                  help="Technical: the rating's facts and factor contributions, as JSON.")
-    credit_rated_on = fields.Date(company_dependent=True, readonly=True, copy=False)
+    credit_rated_on = fields.Date(company_dependent=True, readonly=True, copy=False, index=False)
     credit_rating_explanation = fields.Text(compute="_compute_credit_rating_explanation")
     credit_hold = fields.Boolean(company_dependent=True, tracking=True,
                                  help="On credit hold, no customer invoice can be posted for this customer.")
@@ -543,7 +544,10 @@ class ResPartner(models.Model):
                    COALESCE(d.avg_days_late, 0) AS avg_days_late,
                    COALESCE(s.year_sales, 0) AS year_sales, COALESCE(s.quarter_sales, 0) AS quarter_sales,
                    COALESCE(s.period_sales, 0) AS period_sales, COALESCE(s.terms_days, 0) AS terms_days,
-                   s.first_invoice, COALESCE(s.disputed_count, 0) AS disputed_count
+                   s.first_invoice, COALESCE(s.disputed_count, 0) AS disputed_count,
+                   (cp.credit_tier_id->>%(key)s)::int AS tier_id,
+                   COALESCE((cp.credit_external_rating->>%(key)s)::int, 0) AS external_rating,
+                   COALESCE((cp.credit_manual_adjustment->>%(key)s)::int, 0) AS manual_adjustment
               FROM res_partner cp
               LEFT JOIN exposure e ON e.partner_id = cp.id
               LEFT JOIN delays d ON d.partner_id = cp.id
@@ -565,16 +569,18 @@ class ResPartner(models.Model):
             if row["first_invoice"]:
                 months = (today.year - row["first_invoice"].year) * 12 + today.month - row["first_invoice"].month
             facts[partner.id] = {
-                **{k: float(v) for k, v in row.items() if k not in ("partner_id", "first_invoice")},
+                **{k: float(v) for k, v in row.items()
+                   if k not in ("partner_id", "first_invoice", "tier_id", "external_rating", "manual_adjustment")},
+                "tier_id": row["tier_id"],
+                "external_rating": row["external_rating"],
+                "manual_adjustment": row["manual_adjustment"],
                 "overdue_share": max(float(row["overdue_amount"]), 0.0) / open_amount if open_amount > 0 else 0.0,
                 "dso": round(dso, 1),
                 "dso_over_terms": round(max(dso - float(row["terms_days"]), 0.0), 1),
                 "relationship_months": months,
                 "months_missing": max(24 - months, 0),
                 "dunning_stage": stages.get(partner.id, 0),
-                "external_gap": 10 - partner.credit_external_rating if partner.credit_external_rating else 0,
-                "external_rating": partner.credit_external_rating,
-                "manual_adjustment": partner.credit_manual_adjustment,
+                "external_gap": 10 - row["external_rating"] if row["external_rating"] else 0,
             }
         return facts
 
@@ -590,15 +596,15 @@ class ResPartner(models.Model):
         today = fields.Date.context_today(self)
         facts = self._credit_rating_facts()
         config = company._credit_rating_config()
-        tier_params = {}
+        tiers = self.env["credit.tier"].browse({f["tier_id"] for f in facts.values() if f["tier_id"]})
+        tier_params = {tier.id: tier._limit_params() for tier in tiers}
         values = []
         for partner in self:
             partner_facts = facts[partner.id]
             score, grade, contributions = company._credit_rate(partner_facts, config)
-            suggested = 0.0
-            if tier := partner.credit_tier_id:
-                params = tier_params.get(tier.id) or tier_params.setdefault(tier.id, tier._limit_params())
-                suggested = suggest_limit(params, partner_facts["period_sales"], partner_facts["quarter_sales"])
+            params = tier_params.get(partner_facts["tier_id"])
+            suggested = suggest_limit(params, partner_facts["period_sales"], partner_facts["quarter_sales"]) \
+                if params else 0.0
             values.append({
                 "id": partner.id, "score": score, "grade": grade, "suggested": suggested,
                 "factors": {"facts": partner_facts, "contributions": contributions},
