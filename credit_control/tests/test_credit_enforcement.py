@@ -1,6 +1,6 @@
 from freezegun import freeze_time
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
 from odoo.tools import SQL
@@ -72,6 +72,21 @@ class TestCreditEnforcement(CreditControlCommon):
 
         # The approval covered that posting only: the next invoice is refused again.
         self.assertRefused(self._draft(10.0), "limit")
+
+    def test_override_cap_and_expiry(self):
+        invoice = self._draft(500.0)
+        wizard = self.env["credit.override.wizard"].browse(
+            invoice.with_context(credit_control_dialog=True).action_post()["res_id"])
+        wizard.write({"reason": "Capped", "max_amount": 1100.0})  # the exposure would be 1,200
+        with self.assertRaises(CreditLimitExceeded):
+            wizard.action_approve()
+        wizard.write({"reason": "Expired", "max_amount": 0.0, "valid_until": "2026-06-29"})
+        with self.assertRaises(CreditLimitExceeded):
+            wizard.action_approve()
+        wizard.reason = " "
+        with self.assertRaises(ValidationError):
+            wizard.action_approve()
+        self.assertEqual(invoice.state, "draft")
 
     def test_batch_wizard_path(self):
         invoices = self._draft(200.0) | self._draft(200.0)
