@@ -32,6 +32,9 @@
         "demo/res_partner_demo.xml",
         "demo/credit_control_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["credit_control/static/tests/tours/*.js"],
+    },
     "application": False,
     "installable": True,
 }

@@ -2,3 +2,4 @@ from . import test_credit_concurrency
 from . import test_credit_enforcement
 from . import test_credit_profile
 from . import test_credit_tier
+from . import test_ui

@@ -1,0 +1,136 @@
+/** @odoo-module */
+
+import { registry } from "@web/core/registry";
+
+const tours = registry.category("web_tour.tours");
+
+// Credit manager: review a customer, change its tier and limit, see the change tracked.
+tours.add("credit_control_review_tour", {
+    steps: () => [
+        {
+            content: "Open the customer from the credit profiles",
+            trigger: ".o_data_row td:contains('Tour Customer')",
+            run: "click",
+        },
+        {
+            content: "Open the Credit tab",
+            trigger: ".o_notebook .nav-link:contains('Credit'):not(:contains('Review'))",
+            run: "click",
+        },
+        {
+            content: "Start a credit review",
+            trigger: "button[name='action_open_credit_review']",
+            run: "click",
+        },
+        {
+            content: "The review shows the exposure",
+            trigger: ".modal div[name='exposure']:contains('700.00')",
+        },
+        {
+            content: "Move the customer to the core tier",
+            trigger: ".modal div[name='new_tier_id'] input",
+            run: "edit Tour Core",
+        },
+        {
+            trigger: ".ui-menu-item a:contains('Tour Core')",
+            run: "click",
+        },
+        {
+            content: "Approve a higher limit",
+            trigger: ".modal div[name='new_limit'] input",
+            run: "edit 5000",
+        },
+        {
+            trigger: ".modal div[name='note'] textarea",
+            run: "edit Quarterly review: volumes grow, pays on time",
+        },
+        {
+            trigger: ".modal button[name='action_confirm']",
+            run: "click",
+        },
+        {
+            content: "The new limit shows on the customer",
+            trigger: ".o_form_view:not(:has(.modal)) div[name='credit_limit']:contains('5,000.00')",
+        },
+        {
+            content: "The change is tracked in the chatter",
+            trigger: ".o-mail-Message:contains('5,000.00')",
+        },
+    ],
+});
+
+// Accountant: posting over the limit opens the dialog with the numbers, without an approve button.
+tours.add("credit_control_refusal_tour", {
+    steps: () => [
+        {
+            content: "Post the invoice",
+            trigger: ".o_form_view button[name='action_post']:visible",
+            run: "click",
+        },
+        {
+            content: "The dialog explains the refusal in numbers",
+            trigger: ".modal:contains('Excess'):contains('1,200.00'):contains('200.00')",
+        },
+        {
+            content: "Only a credit manager may approve",
+            trigger: ".modal:not(:has(button[name='action_approve']))",
+        },
+        {
+            content: "Ask a credit manager instead",
+            trigger: ".modal button[name='action_request_approval']",
+            run: "click",
+        },
+        {
+            content: "The invoice stays in draft",
+            trigger: ".o_form_view:not(:has(.modal)) .o_statusbar_status button.o_arrow_button_current:contains('Draft')",
+        },
+    ],
+});
+
+// Credit manager: approve the override with a reason and find it in the Overrides list.
+tours.add("credit_control_override_tour", {
+    steps: () => [
+        {
+            trigger: ".o_form_view button[name='action_post']:visible",
+            run: "click",
+        },
+        {
+            content: "Give the justification",
+            trigger: ".modal div[name='reason'] textarea",
+            run: "edit Strategic order approved by the CFO",
+        },
+        {
+            content: "Approve the override",
+            trigger: ".modal button[name='action_approve']",
+            run: "click",
+        },
+        {
+            content: "The invoice is posted",
+            trigger: ".o_form_view:not(:has(.modal)) .o_statusbar_status button.o_arrow_button_current:contains('Posted')",
+        },
+        {
+            content: "Open its overrides",
+            trigger: "button[name='action_view_credit_overrides']",
+            run: "click",
+        },
+        {
+            content: "The override is listed with its reason",
+            trigger: ".o_list_view .o_data_row:contains('Strategic order approved by the CFO')",
+        },
+    ],
+});
+
+// Clicks "Approve override": passes for a credit manager, fails for anyone the button is hidden from.
+tours.add("credit_control_approve_click_tour", {
+    steps: () => [
+        {
+            trigger: ".o_form_view button[name='action_post']:visible",
+            run: "click",
+        },
+        {
+            content: "Click Approve override",
+            trigger: ".modal button[name='action_approve']",
+            run: "click",
+        },
+    ],
+});

@@ -1,0 +1,64 @@
+from unittest.mock import patch
+
+from odoo.tests import HttpCase, tagged
+from odoo.tests.common import ChromeBrowser, new_test_user
+from odoo.tools import mute_logger
+
+
+class FocusedChromeBrowser(ChromeBrowser):
+    """Headless Chromium 132+ never focuses the page; emulate focus so that blur-based fields commit."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._websocket_request("Emulation.setFocusEmulationEnabled", params={"enabled": True})
+
+
+@tagged("post_install", "-at_install")
+class TestCreditControlUi(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.startClassPatcher(patch("odoo.tests.common.ChromeBrowser", FocusedChromeBrowser))
+        company = cls.env.company
+        company.account_use_credit_limit = True
+        cls.env["credit.tier"].create({"name": "Tour Core", "code": "TOURCORE", "limit_rule": "fixed",
+                                       "fixed_amount": 8000.0})
+        regular = cls.env["credit.tier"].create({"name": "Tour Regular", "code": "TOURREG"})
+        cls.customer = cls.env["res.partner"].create({
+            "name": "Tour Customer", "is_company": True, "credit_tier_id": regular.id, "credit_limit": 1000.0})
+        line = {"name": "Goods", "quantity": 1, "tax_ids": []}
+        cls.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": cls.customer.id, "invoice_date": "2026-06-01",
+            "invoice_line_ids": [(0, 0, dict(line, price_unit=700.0))]}).action_post()
+        cls.draft = cls.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": cls.customer.id, "invoice_date": "2026-06-02",
+            "invoice_line_ids": [(0, 0, dict(line, price_unit=500.0))]})
+        new_test_user(cls.env, "accountant", groups="account.group_account_invoice")
+        new_test_user(cls.env, "cc_user", groups="credit_control.group_credit_control_user")
+
+    def test_credit_manager_reviews_a_customer(self):
+        self.start_tour("/odoo/action-credit_control.res_partner_credit_profile_action",
+                        "credit_control_review_tour", login="admin")
+        self.assertEqual(self.customer.credit_limit, 5000.0)
+        self.assertEqual(self.customer.credit_tier_id.name, "Tour Core")
+        self.assertEqual(self.customer.credit_review_ids.note, "Quarterly review: volumes grow, pays on time")
+
+    def test_refusal_then_manager_override(self):
+        url = f"/odoo/action-account.action_move_out_invoice_type/{self.draft.id}"
+        self.start_tour(url, "credit_control_refusal_tour", login="accountant")
+        self.assertEqual(self.draft.state, "draft")
+        self.assertTrue(self.draft.activity_ids, "the accountant asked a credit manager")
+        self.start_tour(url, "credit_control_override_tour", login="admin")
+        self.assertEqual(self.draft.state, "posted")
+        self.assertEqual(self.draft.credit_override_ids.reason, "Strategic order approved by the CFO")
+
+    def test_hidden_approve_button_cannot_be_clicked(self):
+        """A Credit Control User does not see "Approve override": a tour that clicks it fails."""
+        url = f"/odoo/action-account.action_move_out_invoice_type/{self.draft.id}"
+        self.start_tour(url, "credit_control_approve_click_tour", login="admin")  # the tour itself works
+        with self.assertRaises(AssertionError) as caught, \
+                mute_logger("odoo.tests.common", f"{__name__}.{type(self).__name__}"):
+            self.start_tour(url, "credit_control_approve_click_tour", login="cc_user", timeout=40)
+        self.assertIn("Step Click Approve override", str(caught.exception))
+        self.assertEqual(self.draft.state, "draft")
+        self.assertFalse(self.draft.credit_override_ids)
