@@ -43,7 +43,8 @@ class CreditControlDemo(models.AbstractModel):
             moves = self.env["account.move"].create([{
                 "move_type": "out_invoice",
                 "partner_id": partner.id,
-                "invoice_date": today - relativedelta(months=months - i, days=(i * 7) % 11),
+                # monthly, the latest one 5 to 15 days ago
+                "invoice_date": today - relativedelta(months=months - 1 - i, days=5 + (i * 7) % 11),
                 "invoice_payment_term_id": term.id,
                 "currency_id": (eur if xmlid == "partner_xiamen_imports" else self.env.company.currency_id).id,
                 "credit_disputed": xmlid == "partner_chengdu_logistics" and i == months - 1,
