@@ -52,6 +52,16 @@ class TestCreditControlUi(HttpCase):
         self.assertEqual(self.draft.state, "posted")
         self.assertEqual(self.draft.credit_override_ids.reason, "Strategic order approved by the CFO")
 
+    def test_zh_cn_user_sees_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"].search([("name", "in", ("base", "web", "account", "credit_control"))]) \
+            ._update_translations(["zh_CN"])
+        new_test_user(self.env, "zh_manager", groups="credit_control.group_credit_control_manager", lang="zh_CN")
+        customer = self.env["res.partner"].create({"name": "ZH Customer", "is_company": True, "customer_rank": 1})
+        customer._credit_compute_profiles()
+        self.start_tour("/odoo/action-credit_control.res_partner_credit_profile_action",
+                        "credit_control_zh_cn_tour", login="zh_manager")
+
     def test_hidden_approve_button_cannot_be_clicked(self):
         """A Credit Control User does not see "Approve override": a tour that clicks it fails."""
         url = f"/odoo/action-account.action_move_out_invoice_type/{self.draft.id}"

@@ -134,3 +134,33 @@ tours.add("credit_control_approve_click_tour", {
         },
     ],
 });
+
+// A Chinese-speaking credit manager sees the menu, the customer tab and the rating in Chinese.
+tours.add("credit_control_zh_cn_tour", {
+    steps: () => [
+        {
+            content: "The Credit Control menu is in Chinese",
+            trigger: ".o_main_navbar .o_menu_sections:contains('信用管理')",
+        },
+        {
+            content: "The list title is in Chinese",
+            trigger: ".o_breadcrumb:contains('信用概况')",
+        },
+        {
+            trigger: ".o_data_row td:contains('ZH Customer')",
+            run: "click",
+        },
+        {
+            content: "The partner tab is in Chinese",
+            trigger: ".o_notebook .nav-link:contains('信用')",
+            run: "click",
+        },
+        {
+            content: "The rating explanation is in Chinese",
+            trigger: "div[name='credit_rating_explanation']:contains('评分')",
+        },
+        {
+            trigger: "button[name='action_open_credit_review']:contains('信用复评')",
+        },
+    ],
+});
