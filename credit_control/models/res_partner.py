@@ -226,12 +226,15 @@ class ResPartner(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # The form sends the defaults (e.g. the company's default credit limit): only other values need a manager.
+        defaults = self.default_get(list(PROTECTED_FIELDS))
         for vals in vals_list:
-            self._check_credit_manager_rights([key for key, value in vals.items() if value])
+            self._check_credit_manager_rights([key for key in PROTECTED_FIELDS.intersection(vals)
+                                               if vals[key] and vals[key] != defaults.get(key)])
         return super().create(vals_list)
 
     def write(self, vals):
-        self._check_credit_manager_rights(vals)
+        self._check_credit_manager_rights(self._credit_protected_changes(vals))
         return super().write(vals)
 
     # -------------------------------------------------------------------------
@@ -291,6 +294,19 @@ class ResPartner(models.Model):
     # -------------------------------------------------------------------------
     # HELPERS
     # -------------------------------------------------------------------------
+
+    def _credit_protected_changes(self, vals):
+        """The protected fields that ``vals`` really changes on some of these partners.
+
+        Core writes the unchanged limit back (``use_partner_credit_limit`` inverse); that is no change.
+        """
+        changed = []
+        for fname in PROTECTED_FIELDS.intersection(vals):
+            field = self._fields[fname]
+            new_value = field.convert_to_record(field.convert_to_cache(vals[fname], self), self)
+            if any(partner[fname] != new_value for partner in self):
+                changed.append(fname)
+        return changed
 
     def _check_credit_manager_rights(self, field_names):
         if self.env.su or not PROTECTED_FIELDS.intersection(field_names):

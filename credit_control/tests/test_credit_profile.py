@@ -123,6 +123,13 @@ class TestCreditProfile(CreditControlCommon):
             with self.subTest(values=values), self.assertRaises(AccessError):
                 as_user.write(values)
         as_user.write({"credit_external_rating": 7, "credit_external_source": "Agency"})  # outside data is open
+        # Creating a customer with the company's default limit is fine; with a limit of one's own it is not.
+        self.env["ir.default"].set("res.partner", "credit_limit", 2000.0, company_id=self.env.company.id)
+        with Form(self.env["res.partner"].with_user(user)) as new_customer:
+            new_customer.name = "New Co"
+        self.assertEqual(new_customer.record.credit_limit, 2000.0)
+        with self.assertRaises(AccessError):
+            self.env["res.partner"].with_user(user).create({"name": "Greedy Co", "credit_limit": 9999.0})
         # The test environment disables tracking by default; turn it back on as in real use.
         tracked_env = self.slow_customer.with_context(tracking_disable=False, mail_notrack=False)
         tracked_env.with_user(manager).write({"credit_limit": 5000.0})
@@ -130,7 +137,7 @@ class TestCreditProfile(CreditControlCommon):
         self.env.cr.precommit.run()  # tracking values are written just before commit
         tracked = self.slow_customer.message_ids.tracking_value_ids.filtered(
             lambda t: t.field_id.name == "credit_limit")
-        self.assertEqual([(t.old_value_float, t.new_value_float) for t in tracked], [(0.0, 5000.0)])
+        self.assertEqual([(t.old_value_float, t.new_value_float) for t in tracked], [(2000.0, 5000.0)])
 
     def test_bad_input(self):
         with self.assertRaises(ValidationError):
@@ -177,8 +184,10 @@ class TestCreditProfile(CreditControlCommon):
         model = self.env["res.partner"].sudo()
         pending = model._credit_pending_partner_ids(date(2026, 6, 30))
         self.assertTrue(set(partners.ids) <= set(pending))
+        total = sum(len(model.with_company(company)._credit_pending_partner_ids(date(2026, 6, 30)))
+                    for company in self.env["res.company"].sudo().search([]))
         remaining = model._cron_compute_credit_profiles(batch_size=3)
-        self.assertEqual(remaining, len(pending) - 3)
+        self.assertEqual(remaining, total - 3)
         # A crash after the first batch loses nothing: the next calls continue with the rest only.
         rated_first = partners.filtered("credit_rated_on")
         while remaining:
