@@ -1,6 +1,6 @@
 {
     "name": "Credit Control - Trade-Credit Insurance",
-    "summary": "Insurance policies, buyer cover, overdue notifications, claims and premium declarations",
+    "summary": "Trade-credit insurance policies: indemnity, deductible, maximum liability and deadlines",
     "version": "18.0.1.0.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",

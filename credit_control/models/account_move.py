@@ -80,16 +80,17 @@ class AccountMove(models.Model):
         foreign = self.filtered(lambda m: m.currency_id != company.currency_id)
         if foreign:
             first_rates = dict(self.env["res.currency.rate"]._read_group(
-                [("currency_id", "in", foreign.currency_id.ids), ("company_id", "in", [company.id, False])],
+                [("currency_id", "in", foreign.currency_id.ids), ("company_id", "in", [company.root_id.id, False])],
                 ["currency_id"], ["name:min"]))
             for move in foreign:
                 first = first_rates.get(move.currency_id)
-                if not first or first > (move.invoice_date or fields.Date.context_today(self)):
+                date = move.invoice_date or fields.Date.context_today(self)
+                if not first or first > date:
                     raise UserError(self.env._(
                         "%(move)s is in %(currency)s but there is no exchange rate on or before %(date)s: "
                         "its amount in %(company_currency)s cannot be checked against the credit limit. "
                         "Add the rate first.", move=move.display_name, currency=move.currency_id.name,
-                        date=move.invoice_date, company_currency=company.currency_id.name))
+                        date=date, company_currency=company.currency_id.name))
 
     def _credit_enforce(self):
         """Decide for each customer of these just-posted moves; raise for every block not overridden."""
@@ -104,7 +105,7 @@ class AccountMove(models.Model):
         for partner, moves in moves_by_partner.items():
             if not moves.filtered(lambda m: m.move_type == "out_invoice"):
                 continue  # a credit note only ever lowers the exposure
-            decision = partner._credit_posting_decision(moves, data[partner.id])
+            decision = partner.sudo()._credit_posting_decision(moves.sudo(), data[partner.id])
             if not decision:
                 continue
             if decision["policy"] == "warn":
@@ -129,5 +130,5 @@ class AccountMove(models.Model):
             "mail.mail_activity_data_warning",
             summary=self.env._("Credit limit exceeded: %(partner)s", partner=partner.display_name),
             note=decision["message"],
-            user_id=(partner.credit_user_id or partner.user_id or self.env.user).id,
+            user_id=partner._credit_responsible_user().id,
         )

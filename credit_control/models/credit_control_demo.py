@@ -33,8 +33,9 @@ class CreditControlDemo(models.AbstractModel):
         })
         eur = self.env.ref("base.EUR")
         eur.active = True
-        if not eur.rate_ids:
-            self.env["res.currency.rate"].create({"currency_id": eur.id, "name": today.replace(day=1), "rate": 0.92})
+        if not eur.rate_ids:  # before the first demo invoice
+            self.env["res.currency.rate"].create({
+                "currency_id": eur.id, "name": today - relativedelta(months=30), "rate": 0.92})
         partners = self.env["res.partner"]
         to_pay = []
         for xmlid, (months, amount, days_late, open_count) in HISTORY.items():

@@ -8,6 +8,7 @@ REASONS = [
     ("hold", "Credit hold"),
     ("prepayment", "Prepayment required"),
     ("overdue", "Overdue invoices"),
+    ("terms", "Payment terms too long"),
 ]
 
 
@@ -24,7 +25,7 @@ class CreditOverride(models.Model):
                                  readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     move_ids = fields.Many2many("account.move", "credit_override_account_move_rel", "override_id", "move_id",
-                                string="Invoices", required=True, readonly=True)
+                                string="Invoices", required=True, readonly=True, check_company=True)
     user_id = fields.Many2one("res.users", string="Approved By", required=True, readonly=True,
                               default=lambda self: self.env.user)
     date = fields.Datetime(string="Approved On", required=True, readonly=True, default=fields.Datetime.now)
@@ -43,7 +44,7 @@ class CreditOverride(models.Model):
         default="dialog",
     )
     state = fields.Selection(
-        selection=[("approved", "Approved"), ("used", "Used"), ("expired", "Expired")],
+        selection=[("approved", "Approved"), ("used", "Used")],
         required=True, default="approved", readonly=True,
     )
 

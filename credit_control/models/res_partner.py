@@ -3,7 +3,7 @@ import json
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, format_amount
 
 from ..report.credit_profile_xlsx import credit_profile_columns
@@ -13,6 +13,8 @@ from .res_company import GRADES
 
 # Fields only a Credit Control Manager may change.
 PROTECTED_FIELDS = {"credit_limit", "credit_tier_id", "credit_hold", "credit_hold_reason", "credit_manual_adjustment"}
+# Credit data is for accounting users, like core's ``credit`` and ``credit_limit``.
+CREDIT_GROUPS = "account.group_account_invoice,account.group_account_readonly"
 # Profile fields kept on the commercial partner and shown on its contacts (Odoo's commercial-field sync).
 PROFILE_FIELDS = [
     "credit_tier_id", "credit_score", "credit_grade", "credit_suggested_limit", "credit_factors", "credit_rated_on",
@@ -26,59 +28,72 @@ class ResPartner(models.Model):
 
     credit_limit = fields.Float(tracking=True)
     credit_tier_id = fields.Many2one(
-        "credit.tier", company_dependent=True, tracking=True,
+        "credit.tier", company_dependent=True, tracking=True, groups=CREDIT_GROUPS,
         domain="[('company_id', 'in', (False, current_company_id))]",
         help="The credit policy group of this customer; it drives the suggested limit and the review interval.",
     )
-    credit_score = fields.Integer(company_dependent=True, readonly=True, aggregator="avg",
-                                  help="0 (worst) to 100 (best), recomputed nightly from the ledger.")
-    credit_grade = fields.Selection(GRADES, company_dependent=True, readonly=True)
+    credit_score = fields.Integer(
+        company_dependent=True, readonly=True, aggregator="avg", groups=CREDIT_GROUPS,
+        help="0 (worst) to 100 (best), recomputed nightly from the ledger.",
+    )
+    credit_grade = fields.Selection(GRADES, company_dependent=True, readonly=True, groups=CREDIT_GROUPS)
+    # Written for every customer by each nightly run: no index to maintain on these three.
     credit_suggested_limit = fields.Float(
-        company_dependent=True, readonly=True, digits="Account", aggregator="sum", index=False,
+        company_dependent=True, readonly=True, digits="Account", aggregator="sum", index=False, groups=CREDIT_GROUPS,
         help="Limit suggested by the tier's rule from invoiced sales; a credit manager approves it in a review.",
     )
-    # Written for every customer by each nightly run: no index to maintain on them.
-    credit_factors = fields.Char(company_dependent=True, readonly=True, copy=False, index=False,
-                                 help="Technical: the rating's facts and factor contributions, as JSON.")
-    credit_rated_on = fields.Date(company_dependent=True, readonly=True, copy=False, index=False)
-    credit_rating_explanation = fields.Text(compute="_compute_credit_rating_explanation")
-    credit_hold = fields.Boolean(company_dependent=True, tracking=True,
-                                 help="On credit hold, no customer invoice can be posted for this customer.")
-    credit_hold_reason = fields.Char(company_dependent=True, tracking=True)
-    credit_review_date = fields.Date(string="Next Credit Review", company_dependent=True, tracking=True)
+    credit_factors = fields.Char(
+        company_dependent=True, readonly=True, copy=False, index=False, groups=CREDIT_GROUPS,
+        help="Technical: the rating's facts and factor contributions, as JSON.",
+    )
+    credit_rated_on = fields.Date(company_dependent=True, readonly=True, copy=False, index=False,
+                                  groups=CREDIT_GROUPS)
+    credit_rating_explanation = fields.Text(compute="_compute_credit_rating_explanation", groups=CREDIT_GROUPS)
+    credit_hold = fields.Boolean(
+        company_dependent=True, tracking=True, groups=CREDIT_GROUPS,
+        help="On credit hold, no customer invoice can be posted for this customer.",
+    )
+    credit_hold_reason = fields.Char(company_dependent=True, tracking=True, groups=CREDIT_GROUPS)
+    credit_review_date = fields.Date(string="Next Credit Review", company_dependent=True, tracking=True,
+                                     groups=CREDIT_GROUPS)
     credit_user_id = fields.Many2one(
-        "res.users", string="Credit Controller", company_dependent=True,
+        "res.users", string="Credit Controller", company_dependent=True, groups=CREDIT_GROUPS,
         help="Receives review and warning activities; the salesperson when empty.",
     )
     credit_external_source = fields.Char(
-        string="External Rating Source", company_dependent=True, help="Agency or insurer that gave the rating."
+        string="External Rating Source", company_dependent=True, groups=CREDIT_GROUPS,
+        help="Agency or insurer that gave the rating.",
     )
     credit_external_rating = fields.Integer(
-        company_dependent=True, help="External grade on a 1 (worst) to 10 (best) scale; 0 when there is none."
+        company_dependent=True, groups=CREDIT_GROUPS,
+        help="External grade on a 1 (worst) to 10 (best) scale; 0 when there is none.",
     )
-    credit_external_date = fields.Date(string="External Rating Date", company_dependent=True)
+    credit_external_date = fields.Date(string="External Rating Date", company_dependent=True, groups=CREDIT_GROUPS)
     credit_manual_adjustment = fields.Integer(
-        company_dependent=True, tracking=True,
+        company_dependent=True, tracking=True, groups=CREDIT_GROUPS,
         help="Points added to (or taken from) the computed score, between -30 and +30. A reason is required.",
     )
-    credit_manual_reason = fields.Char(string="Adjustment Reason", company_dependent=True, tracking=True)
+    credit_manual_reason = fields.Char(string="Adjustment Reason", company_dependent=True, tracking=True,
+                                       groups=CREDIT_GROUPS)
     credit_exposure = fields.Monetary(
         compute="_compute_credit_exposure", search="_search_credit_exposure", currency_field="currency_id",
-        help="Open receivables of the customer and its contacts, in company currency.",
+        groups=CREDIT_GROUPS, help="Open receivables of the customer and its contacts, in company currency.",
     )
-    credit_overdue_amount = fields.Monetary(compute="_compute_credit_exposure", currency_field="currency_id")
+    credit_overdue_amount = fields.Monetary(compute="_compute_credit_exposure", currency_field="currency_id",
+                                            groups=CREDIT_GROUPS)
     credit_utilization = fields.Float(
         string="Utilisation (%)", compute="_compute_credit_exposure", search="_search_credit_utilization",
-        help="Exposure as a percentage of the credit limit.",
+        groups=CREDIT_GROUPS, help="Exposure as a percentage of the credit limit.",
     )
-    credit_file_item_ids = fields.One2many("credit.file.item", "partner_id", string="Credit File")
+    credit_file_item_ids = fields.One2many("credit.file.item", "partner_id", string="Credit File",
+                                           groups=CREDIT_GROUPS)
     credit_file_state = fields.Selection(
         selection=[("complete", "Complete"), ("missing", "Missing items"), ("expired", "Expired items")],
-        compute="_compute_credit_file_state", search="_search_credit_file_state",
+        compute="_compute_credit_file_state", search="_search_credit_file_state", groups=CREDIT_GROUPS,
     )
-    credit_file_issues = fields.Char(compute="_compute_credit_file_state")
-    credit_review_ids = fields.One2many("credit.review", "partner_id", string="Credit Reviews")
-    credit_review_count = fields.Integer(compute="_compute_credit_review_count")
+    credit_file_issues = fields.Char(compute="_compute_credit_file_state", groups=CREDIT_GROUPS)
+    credit_review_ids = fields.One2many("credit.review", "partner_id", string="Credit Reviews", groups=CREDIT_GROUPS)
+    credit_review_count = fields.Integer(compute="_compute_credit_review_count", groups=CREDIT_GROUPS)
 
     # -------------------------------------------------------------------------
     # COMPUTE
@@ -144,8 +159,8 @@ class ResPartner(models.Model):
 
     def _search_credit_measure(self, measure, operator, value):
         if operator not in (">", ">=", "<", "<=") or not isinstance(value, (int, float)):
-            raise ValidationError(self.env._("Unsupported search on credit exposure: %(op)s %(value)s",
-                                             op=operator, value=value))
+            raise UserError(self.env._("Unsupported search on credit exposure: %(op)s %(value)s",
+                                       op=operator, value=value))
         matching = SQL(
             """
             SELECT partner_id FROM (
@@ -161,7 +176,7 @@ class ResPartner(models.Model):
 
     def _search_credit_file_state(self, operator, value):
         if operator not in ("=", "!=", "in", "not in"):
-            raise ValidationError(self.env._("Unsupported search on the credit file state."))
+            raise UserError(self.env._("Unsupported search on the credit file state."))
         states = {value} if isinstance(value, str) else set(value)
         if operator in ("!=", "not in"):
             states = {"complete", "missing", "expired"} - states
@@ -171,10 +186,13 @@ class ResPartner(models.Model):
             """
             SELECT p.id AS partner_id,
                    bool_or(NOT EXISTS (SELECT 1 FROM credit_file_item i
-                                        WHERE i.partner_id = p.id AND i.type_id = t.id)) AS missing,
-                   bool_or(EXISTS (SELECT 1 FROM credit_file_item i WHERE i.partner_id = p.id AND i.type_id = t.id)
+                                        WHERE i.partner_id = p.id AND i.type_id = t.id
+                                          AND i.company_id = %(company)s)) AS missing,
+                   bool_or(EXISTS (SELECT 1 FROM credit_file_item i
+                                    WHERE i.partner_id = p.id AND i.type_id = t.id AND i.company_id = %(company)s)
                            AND NOT EXISTS (SELECT 1 FROM credit_file_item i
                                             WHERE i.partner_id = p.id AND i.type_id = t.id
+                                              AND i.company_id = %(company)s
                                               AND (i.expiry_date IS NULL OR i.expiry_date >= %(today)s))) AS expired
               FROM res_partner p
               JOIN credit_file_item_type t ON t.required AND t.active
@@ -199,16 +217,13 @@ class ResPartner(models.Model):
     # CONSTRAINTS
     # -------------------------------------------------------------------------
 
-    @api.constrains("credit_limit", "credit_tier_id", "credit_manual_adjustment", "credit_manual_reason",
+    @api.constrains("credit_limit", "credit_manual_adjustment", "credit_manual_reason",
                     "credit_external_rating")
     def _check_credit_profile(self):
         for partner in self:
             if partner.credit_limit < 0:
                 raise ValidationError(self.env._("The credit limit of %(partner)s cannot be negative.",
                                                  partner=partner.display_name))
-            if partner.credit_tier_id and not partner.credit_tier_id.active:
-                raise ValidationError(self.env._("The credit tier %(tier)s is archived and cannot be assigned.",
-                                                 tier=partner.credit_tier_id.name))
             if not -30 <= partner.credit_manual_adjustment <= 30:
                 raise ValidationError(self.env._("A manual score adjustment must be between -30 and +30 points."))
             if partner.credit_manual_adjustment and not partner.credit_manual_reason:
@@ -229,12 +244,19 @@ class ResPartner(models.Model):
         # The form sends the defaults (e.g. the company's default credit limit): only other values need a manager.
         defaults = self.default_get(list(PROTECTED_FIELDS))
         for vals in vals_list:
-            self._check_credit_manager_rights([key for key in PROTECTED_FIELDS.intersection(vals)
-                                               if vals[key] and vals[key] != defaults.get(key)])
+            changes = [key for key in PROTECTED_FIELDS.intersection(vals)
+                       if vals[key] and vals[key] != defaults.get(key)]
+            self._check_credit_manager_rights(changes)
+            if "credit_tier_id" in changes and not vals.get("parent_id"):
+                self._check_tier_assignable(vals["credit_tier_id"])
         return super().create(vals_list)
 
     def write(self, vals):
-        self._check_credit_manager_rights(self._credit_protected_changes(vals))
+        changes = self._credit_protected_changes(vals)
+        self._check_credit_manager_rights(changes)
+        # Contacts only mirror their commercial entity's tier (commercial-field sync).
+        if "credit_tier_id" in changes and self.filtered(lambda p: p.commercial_partner_id == p):
+            self._check_tier_assignable(vals["credit_tier_id"])
         return super().write(vals)
 
     # -------------------------------------------------------------------------
@@ -259,6 +281,8 @@ class ResPartner(models.Model):
         return action
 
     def action_recompute_credit_profile(self):
+        if not self.env.user.has_group("credit_control.group_credit_control_user"):
+            raise AccessError(self.env._("Only Credit Control users can recompute a credit rating."))
         self.commercial_partner_id._credit_compute_profiles()
 
     def action_export_credit_profiles_xlsx(self):
@@ -308,6 +332,23 @@ class ResPartner(models.Model):
                 changed.append(fname)
         return changed
 
+    def _check_tier_assignable(self, tier_id):
+        tier = self.env["credit.tier"].browse(tier_id).exists()
+        if tier and not tier.active:
+            raise ValidationError(self.env._("The credit tier %(tier)s is archived and cannot be assigned.",
+                                             tier=tier.name))
+
+    def _credit_responsible_user(self, managers_only=False):
+        """Who gets the credit activities of this customer: its credit controller, else its salesperson,
+        else a credit manager of the company."""
+        self.ensure_one()
+        partner = self.sudo()
+        managers = self.env.ref("credit_control.group_credit_control_manager").sudo().users.filtered(
+            lambda user: self.env.company in user.company_ids and not user.share)
+        if managers_only:
+            return partner.credit_user_id or managers[:1] or self.env.user
+        return partner.credit_user_id or partner.user_id or managers[:1] or self.env.user
+
     def _check_credit_manager_rights(self, field_names):
         if self.env.su or not PROTECTED_FIELDS.intersection(field_names):
             return
@@ -344,25 +385,29 @@ class ResPartner(models.Model):
         return {pid: (exposure, overdue) for pid, exposure, overdue in rows}
 
     def _credit_file_issues(self, partner_ids):
-        """{partner id: ([missing item names], [expired item names])} for required credit-file items."""
-        required = self.env["credit.file.item.type"].search([("required", "=", True)])
+        """{partner id: ([missing item names], [expired item names])} for required credit-file items
+        of the current company. A type is valid when one of its items never expires or expires today or later."""
+        company = self.env.company
+        required = self.env["credit.file.item.type"].search(
+            [("required", "=", True), ("company_id", "in", [False, company.id])])
         if not required or not partner_ids:
             return {}
         today = fields.Date.context_today(self)
         latest = {
-            (partner.id, item_type.id): expiry
-            for partner, item_type, expiry in self.env["credit.file.item"]._read_group(
-                [("partner_id", "in", list(partner_ids)), ("type_id", "in", required.ids)],
-                ["partner_id", "type_id"], ["expiry_date:max"])
+            (partner.id, item_type.id): (expiry, dated, count)
+            for partner, item_type, expiry, dated, count in self.env["credit.file.item"]._read_group(
+                [("partner_id", "in", list(partner_ids)), ("type_id", "in", required.ids),
+                 ("company_id", "=", company.id)],
+                ["partner_id", "type_id"], ["expiry_date:max", "expiry_date:count", "__count"])
         }
         issues = {}
         for partner_id in partner_ids:
             missing, expired = [], []
             for item_type in required:
-                key = (partner_id, item_type.id)
-                if key not in latest:
+                found = latest.get((partner_id, item_type.id))
+                if not found:
                     missing.append(item_type.name)
-                elif latest[key] and latest[key] < today:
+                elif found[1] == found[2] and found[0] < today:  # every item has an expiry, all passed
                     expired.append(item_type.name)
             if missing or expired:
                 issues[partner_id] = (missing, expired)
@@ -412,7 +457,8 @@ class ResPartner(models.Model):
             SELECT p.commercial_partner_id AS partner_id,
                    COALESCE(SUM(l.amount_residual), 0) AS open_amount,
                    COALESCE(SUM(l.amount_residual) FILTER (
-                       WHERE l.date_maturity >= %(today)s AND l.move_id != ALL(%(moves)s)), 0) AS not_due,
+                       WHERE l.date_maturity >= %(today)s AND l.amount_residual > 0
+                         AND l.move_id != ALL(%(moves)s)), 0) AS not_due,
                    MIN(l.date_maturity) FILTER (
                        WHERE l.date_maturity < %(today)s AND l.amount_residual > 0
                          AND m.credit_disputed IS NOT TRUE AND l.move_id != ALL(%(moves)s))
@@ -467,6 +513,13 @@ class ResPartner(models.Model):
             reason, message = "prepayment", self.env._(
                 "%(partner)s is in tier %(tier)s (prepayment only): %(moves)s must be on immediate terms or "
                 "fully prepaid. Ask a credit manager to approve.", **values)
+        elif tier.max_payment_term_days and any(
+                (inv.invoice_date_due - inv.invoice_date).days > tier.max_payment_term_days
+                for inv in invoices if inv.invoice_date_due and inv.invoice_date):
+            reason, message = "terms", self.env._(
+                "%(moves)s gives %(partner)s longer payment terms than tier %(tier)s allows (%(max_days)s days). "
+                "Shorten the terms or ask a credit manager to approve.",
+                max_days=tier.max_payment_term_days, **values)
         elif tier.max_overdue_days and data["oldest_overdue"] and \
                 (today - data["oldest_overdue"]).days > tier.max_overdue_days:
             reason, message = "overdue", self.env._(
@@ -665,7 +718,7 @@ class ResPartner(models.Model):
                 "activity_type_id": activity_type.id,
                 "summary": self.env._("Credit file expired: %(items)s", items=", ".join(expired[partner.id]))
                 if partner.id in expired else self.env._("Credit review due"),
-                "user_id": (partner.credit_user_id or partner.user_id or self.env.user).id,
+                "user_id": partner._credit_responsible_user().id,
                 "date_deadline": today,
             }
             for partner in due if partner.id not in already

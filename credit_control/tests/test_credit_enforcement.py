@@ -75,18 +75,29 @@ class TestCreditEnforcement(CreditControlCommon):
 
     def test_override_cap_and_expiry(self):
         invoice = self._draft(500.0)
-        wizard = self.env["credit.override.wizard"].browse(
-            invoice.with_context(credit_control_dialog=True).action_post()["res_id"])
+        action = invoice.with_context(credit_control_dialog=True).action_post()
+        # The dialog runs with the form's context, as in the browser.
+        wizard = self.env["credit.override.wizard"].with_context(credit_control_dialog=True).browse(action["res_id"])
         wizard.write({"reason": "Capped", "max_amount": 1100.0})  # the exposure would be 1,200
-        with self.assertRaises(CreditLimitExceeded):
-            wizard.action_approve()
-        wizard.write({"reason": "Expired", "max_amount": 0.0, "valid_until": "2026-06-29"})
-        with self.assertRaises(CreditLimitExceeded):
-            wizard.action_approve()
-        wizard.reason = " "
         with self.assertRaises(ValidationError):
             wizard.action_approve()
+        wizard.write({"max_amount": 0.0, "valid_until": "2026-06-29"})
+        with self.assertRaises(ValidationError):
+            wizard.action_approve()
+        wizard.write({"valid_until": False, "reason": " "})
+        with self.assertRaises(ValidationError):
+            wizard.action_approve()
+        self.assertFalse(self.env["credit.override"].search([("move_ids", "in", invoice.ids)]))
         self.assertEqual(invoice.state, "draft")
+        wizard.write({"reason": "Season peak", "max_amount": 1500.0, "valid_until": "2026-07-31"})
+        self.assertEqual(wizard.action_approve()["type"], "ir.actions.act_window_close")
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.credit_override_ids.max_amount, 1500.0)
+
+    def test_payment_terms_longer_than_tier_allows(self):
+        self.tier_regular.max_payment_term_days = 15
+        self.assertRefused(self._draft(10.0, days=30), "terms")
+        self._draft(10.0, days=10).action_post()
 
     def test_batch_wizard_path(self):
         invoices = self._draft(200.0) | self._draft(200.0)

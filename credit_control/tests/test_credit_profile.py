@@ -145,13 +145,17 @@ class TestCreditProfile(CreditControlCommon):
         archived = self.env["credit.tier"].create({"name": "Old", "code": "OLD", "active": False})
         with self.assertRaises(ValidationError):
             self.slow_customer.credit_tier_id = archived
+        # Archiving the tier a customer already has does not lock the customer.
+        self.tier_regular.active = False
+        self.env["res.partner"].create({"name": "New Buyer", "parent_id": self.slow_customer.id})
+        self.slow_customer.credit_limit = 1234.0
         with self.assertRaises(ValidationError):
             self.slow_customer.credit_manual_adjustment = 10  # no reason given
         with self.assertRaises(ValidationError):
             self.slow_customer.write({"credit_manual_adjustment": 50, "credit_manual_reason": "x"})
         with self.assertRaises(ValidationError):
             self.slow_customer.credit_external_rating = 11
-        self.assertEqual(self.slow_customer.credit_tier_id, self.tier_regular)
+        self.assertEqual(self.slow_customer.with_context(active_test=False).credit_tier_id, self.tier_regular)
 
     def test_query_count_does_not_grow_with_partners(self):
         partners = self.env["res.partner"].create([{"name": f"C{i}", "is_company": True} for i in range(200)])
@@ -189,12 +193,17 @@ class TestCreditProfile(CreditControlCommon):
         remaining = model._cron_compute_credit_profiles(batch_size=3)
         self.assertEqual(remaining, total - 3)
         # A crash after the first batch loses nothing: the next calls continue with the rest only.
+        # Mark the customers rated by the first batch: the later batches must not rate them again.
         rated_first = partners.filtered("credit_rated_on")
+        self.env.cr.execute("UPDATE res_partner SET credit_score = jsonb_build_object(%s, 1) WHERE id = ANY(%s)",
+                            [str(self.env.company.id), rated_first.ids])
+        self.env.invalidate_all()
         while remaining:
             remaining = model._cron_compute_credit_profiles(batch_size=3)
         self.assertTrue(all(partners.mapped("credit_rated_on")))
         self.assertEqual(model._cron_compute_credit_profiles(batch_size=3), 0)
-        self.assertTrue(rated_first)
+        self.assertEqual(set(rated_first.mapped("credit_score")), {1} if rated_first else set())
+        self.assertTrue(all(score > 1 for score in (partners - rated_first).mapped("credit_score")))
 
     def test_review_wizard(self):
         self._invoice(self.slow_customer, 3000.0, "2026-06-01")
@@ -257,6 +266,22 @@ class TestCreditProfile(CreditControlCommon):
         with self.assertRaises(ValidationError):
             self.env["credit.file.item"].create({
                 "partner_id": self.slow_customer.id, "type_id": registry.id, "date_checked": "2026-07-30"})
+        # A litigation check that never expires keeps the file complete next to expired ones.
+        litigation = self.env.ref("credit_control.credit_file_item_type_litigation")
+        self.env["credit.file.item"].create({"partner_id": self.slow_customer.id, "type_id": litigation.id,
+                                            "date_checked": "2026-06-01", "expiry_date": False})
+        ownership = self.env.ref("credit_control.credit_file_item_type_ownership")
+        ownership.validity_months = 0  # from now on its checks never expire
+        self.env["credit.file.item"].create({"partner_id": self.slow_customer.id, "type_id": ownership.id,
+                                            "date_checked": "2026-06-01"})
+        with freeze_time("2026-09-15"):
+            self.slow_customer.invalidate_recordset()
+            self.assertEqual(self.slow_customer.credit_file_state, "complete")
+            self.assertIn(self.slow_customer,
+                          self.env["res.partner"].search([("credit_file_state", "=", "complete")]))
+        other = self.setup_other_company()["company"]
+        self.assertEqual(self.slow_customer.with_company(other).credit_file_state, "missing",
+                         "credit-file checks belong to one company")
 
     def test_xlsx_export(self):
         self._invoice(self.slow_customer, 3000.0, "2026-06-01")

@@ -66,26 +66,30 @@ class CreditOverrideWizard(models.TransientModel):
             raise AccessError(self.env._("Only a Credit Control Manager can approve a credit override."))
         if not (self.reason or "").strip():
             raise ValidationError(self.env._("Give the justification of the override."))
+        if self.max_amount and any(block["exposure"] > self.max_amount for block in self.blocks):
+            raise ValidationError(self.env._("The cap is below the exposure of this posting: raise it or leave it "
+                                             "empty."))
+        if self.valid_until and self.valid_until < fields.Date.context_today(self):
+            raise ValidationError(self.env._("The approval cannot expire in the past."))
         overrides = self.env["credit.override"].create([
             dict(self.env["credit.override"]._credit_values(block, self.reason),
                  max_amount=self.max_amount, valid_until=self.valid_until)
             for block in self.blocks
         ])
-        self.move_ids.filtered(lambda m: m.state == "draft").action_post()
+        # Post as code does: a refusal now is an error, not another dialog.
+        self.move_ids.filtered(lambda m: m.state == "draft").with_context(credit_control_dialog=False).action_post()
         return {"type": "ir.actions.act_window_close", "infos": {"override_ids": overrides.ids}}
 
     def action_request_approval(self):
         """Ask the customer's credit controller (or a credit manager) to approve."""
         self.ensure_one()
-        managers = self.env.ref("credit_control.group_credit_control_manager").users
         for block in self.blocks:
             partner = self.env["res.partner"].browse(block["partner_id"])
-            user = partner.credit_user_id or managers[:1]
             self.move_ids.filtered(lambda m, p=partner: m.commercial_partner_id == p)[:1].activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=self.env._("Approve a credit override for %(partner)s", partner=partner.display_name),
                 note=block["message"],
-                user_id=user.id or self.env.user.id,
+                user_id=partner._credit_responsible_user(managers_only=True).id,
             )
         return {"type": "ir.actions.act_window_close"}
 

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class CreditInsurancePolicy(models.Model):
@@ -121,10 +121,22 @@ class CreditInsurancePolicy(models.Model):
     # -------------------------------------------------------------------------
 
     def action_activate(self):
+        self._check_state("draft")
         self.write({"state": "active"})
 
     def action_cancel(self):
+        self._check_state("draft", "active")
         self.write({"state": "cancelled"})
 
     def action_draft(self):
+        self._check_state("cancelled")
         self.write({"state": "draft"})
+
+    # -------------------------------------------------------------------------
+    # HELPERS
+    # -------------------------------------------------------------------------
+
+    def _check_state(self, *states):
+        if wrong := self.filtered(lambda policy: policy.state not in states):
+            raise UserError(self.env._("Policy %(policy)s cannot do this in its current state.",
+                                       policy=wrong[0].policy_number))
