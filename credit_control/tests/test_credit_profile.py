@@ -138,6 +138,13 @@ class TestCreditProfile(CreditControlCommon):
         tracked = self.slow_customer.message_ids.tracking_value_ids.filtered(
             lambda t: t.field_id.name == "credit_limit")
         self.assertEqual([(t.old_value_float, t.new_value_float) for t in tracked], [(2000.0, 5000.0)])
+        # On core's Invoicing tab the limit is read-only for a Credit Control User, editable for a manager.
+        self.env.company.account_use_credit_limit = True
+        with Form(as_user) as partner_form, self.assertRaisesRegex(AssertionError, "readonly"):
+            partner_form.credit_limit = 6000.0
+        with Form(self.slow_customer.with_user(manager)) as partner_form:
+            partner_form.credit_limit = 6000.0
+        self.assertEqual(self.slow_customer.credit_limit, 6000.0)
 
     def test_bad_input(self):
         with self.assertRaises(ValidationError):
