@@ -48,7 +48,8 @@ class CreditTier(models.Model):
     )
     max_payment_term_days = fields.Integer(
         string="Longest Payment Term (days)",
-        help="Longest payment term a customer of this tier may get. 0 means no restriction.",
+        help="Longest payment term a customer of this tier may get; longer terms are refused at posting. "
+             "0 means no restriction.",
     )
     review_interval_months = fields.Integer(
         default=3, help="Months between two credit reviews; the next review date is set from it (quarterly: 3)."
