@@ -138,6 +138,12 @@ class TestCreditProfile(CreditControlCommon):
         tracked = self.slow_customer.message_ids.tracking_value_ids.filtered(
             lambda t: t.field_id.name == "credit_limit")
         self.assertEqual([(t.old_value_float, t.new_value_float) for t in tracked], [(2000.0, 5000.0)])
+        # A salesperson without accounting rights still creates customers and contacts of rated customers.
+        sales = new_test_user(self.env, "cc_sales", groups="base.group_user,base.group_partner_manager")
+        contact = self.env["res.partner"].with_user(sales).create({"name": "Buyer", "parent_id": self.slow_customer.id})
+        self.assertEqual(contact.sudo().credit_tier_id, self.tier_regular)
+        with self.assertRaises(AccessError):
+            contact.with_user(sales).credit_tier_id  # noqa: B018 (credit data is for accounting users)
         # On core's Invoicing tab the limit is read-only for a Credit Control User, editable for a manager.
         self.env.company.account_use_credit_limit = True
         with Form(as_user) as partner_form, self.assertRaisesRegex(AssertionError, "readonly"):
