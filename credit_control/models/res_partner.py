@@ -603,7 +603,7 @@ class ResPartner(models.Model):
                            AS disputed_count
                   FROM account_move m
                   JOIN res_partner cp ON cp.id = m.commercial_partner_id
-                  LEFT JOIN credit_tier t ON t.id = (cp.credit_tier_id->>%(key)s)::int
+                  LEFT JOIN credit_tier t ON t.id = %(tier_of_cp)s
                  WHERE m.commercial_partner_id = ANY(%(ids)s) AND m.company_id = %(company)s
                    AND m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund')
                  GROUP BY 1
@@ -614,16 +614,20 @@ class ResPartner(models.Model):
                    COALESCE(s.year_sales, 0) AS year_sales, COALESCE(s.quarter_sales, 0) AS quarter_sales,
                    COALESCE(s.period_sales, 0) AS period_sales, COALESCE(s.terms_days, 0) AS terms_days,
                    s.first_invoice, COALESCE(s.disputed_count, 0) AS disputed_count,
-                   (cp.credit_tier_id->>%(key)s)::int AS tier_id,
-                   COALESCE((cp.credit_external_rating->>%(key)s)::int, 0) AS external_rating,
-                   COALESCE((cp.credit_manual_adjustment->>%(key)s)::int, 0) AS manual_adjustment
+                   %(tier_of_cp)s AS tier_id,
+                   COALESCE(%(external_rating)s, 0) AS external_rating,
+                   COALESCE(%(manual_adjustment)s, 0) AS manual_adjustment
               FROM res_partner cp
               LEFT JOIN exposure e ON e.partner_id = cp.id
               LEFT JOIN delays d ON d.partner_id = cp.id
               LEFT JOIN sales s ON s.partner_id = cp.id
              WHERE cp.id = ANY(%(ids)s)
             """,
-            ids=self.ids, company=company.id, key=str(company.id), today=today,
+            ids=self.ids, company=company.id, today=today,
+            # company-dependent values with their company-wide defaults (ir.default), as the ORM reads them
+            tier_of_cp=self._field_to_sql("cp", "credit_tier_id"),
+            external_rating=self._field_to_sql("cp", "credit_external_rating"),
+            manual_adjustment=self._field_to_sql("cp", "credit_manual_adjustment"),
             year_ago=today - relativedelta(years=1), quarter_ago=today - relativedelta(months=3),
         ))
         rows = {row["partner_id"]: row for row in rows}

@@ -58,6 +58,18 @@ class TestCreditProfile(CreditControlCommon):
         # Regular tier: 30% of the 4,000 invoiced in the last 3 months.
         self.assertEqual(self.slow_customer.credit_suggested_limit, 1200.0)
 
+    def test_company_default_tier(self):
+        """A tier set as the company-wide default (ir.default) is rated like an explicit one,
+        also for customers that existed before the default was set."""
+        newcomer = self._customer("Defaulted")
+        self.env["ir.default"].set("res.partner", "credit_tier_id", self.tier_regular.id,
+                                   company_id=self.env.company.id)
+        self._invoice(newcomer, 2000.0, "2026-06-01")
+        self.assertEqual(newcomer.credit_tier_id, self.tier_regular)
+        self.assertIn(newcomer.id, self.env["res.partner"]._credit_pending_partner_ids(date(2026, 6, 30)))
+        self._rate(newcomer)
+        self.assertEqual(newcomer.credit_suggested_limit, 600.0)  # 30% of 2,000
+
     def test_grade_bands_and_manual_adjustment(self):
         self._invoice(self.slow_customer, 3000.0, "2026-03-01")
         self.slow_customer.write({"credit_manual_adjustment": -20, "credit_manual_reason": "Lawsuit reported"})
