@@ -62,6 +62,7 @@ class CreditControlDemo(models.AbstractModel):
         self._pay_invoices([(move, date) for move, date in to_pay if date <= today])
         self._load_credit_files(today)
         partners._credit_compute_profiles()
+        self._load_decisions(today)
 
     def _pay_invoices(self, invoices_and_dates):
         """Pay each invoice in full on its date: one batch of payments, then one reconciliation per invoice."""
@@ -80,6 +81,40 @@ class CreditControlDemo(models.AbstractModel):
         for payment, (move, _date) in zip(payments, invoices_and_dates, strict=True):
             (payment.move_id.line_ids | move.line_ids).filtered(
                 lambda line: line.account_id.account_type == "asset_receivable").reconcile()
+
+    def _load_decisions(self, today):
+        """Last quarter's reviews and one approved override, as a credit manager would have left them."""
+        ref = self.env.ref
+        reviews = [
+            ("partner_shanghai_precision", 150000.0, 200000.0, "Volumes up 30%, pays on the due date."),
+            ("partner_wuhan_steel", 80000.0, 60000.0, "Paying 45 days late: limit cut, collection letter sent."),
+            ("partner_tianjin_machinery", 80000.0, 80000.0, "Over 60 days late: put on credit hold."),
+        ]
+        self.env["credit.review"].create([{
+            "partner_id": ref(f"credit_control.{xmlid}").id,
+            "date": fields.Datetime.now() - relativedelta(months=2),
+            "old_limit": old_limit,
+            "new_limit": new_limit,
+            "old_tier_id": ref(f"credit_control.{xmlid}").credit_tier_id.id,
+            "new_tier_id": ref(f"credit_control.{xmlid}").credit_tier_id.id,
+            "new_hold": xmlid == "partner_tianjin_machinery",
+            "hold_reason": "Invoices over 60 days late" if xmlid == "partner_tianjin_machinery" else False,
+            "next_review_date": today + relativedelta(months=1),
+            "note": note,
+        } for xmlid, old_limit, new_limit, note in reviews])
+        wuhan = ref("credit_control.partner_wuhan_steel")
+        last_invoice = self.env["account.move"].search([("partner_id", "=", wuhan.id)], order="invoice_date desc",
+                                                       limit=1)
+        self.env["credit.override"].create({
+            "partner_id": wuhan.id,
+            "move_ids": [Command.set(last_invoice.ids)],
+            "reason_code": "limit",
+            "reason": "Instalment plan agreed and first instalment received; the CFO approved this delivery.",
+            "exposure": wuhan.credit_exposure,
+            "credit_limit": wuhan.credit_limit,
+            "excess": max(wuhan.credit_exposure - wuhan.credit_limit, 0.0),
+            "state": "used",
+        })
 
     def _load_credit_files(self, today):
         checks = {
