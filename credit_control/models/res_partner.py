@@ -562,17 +562,10 @@ class ResPartner(models.Model):
         self.env.flush_all()
         rows = self.env.execute_query_dict(SQL(
             """
-            WITH partners AS (
-                SELECT id FROM res_partner WHERE commercial_partner_id = ANY(%(ids)s)
-            ), exposure AS (
-                SELECT p.commercial_partner_id AS partner_id,
-                       SUM(l.amount_residual) AS open_amount,
-                       SUM(l.amount_residual) FILTER (WHERE l.date_maturity < %(today)s) AS overdue_amount
-                  FROM account_move_line l JOIN res_partner p ON p.id = l.partner_id
-                 WHERE l.partner_id IN (SELECT id FROM partners) AND l.company_id = %(company)s
-                   AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
-                   AND l.parent_state = 'posted' AND l.reconciled IS NOT TRUE
-                 GROUP BY 1
+            WITH exposure AS (
+                SELECT partner_id, exposure AS open_amount, overdue AS overdue_amount
+                  FROM (%(exposure)s) e
+                 WHERE partner_id = ANY(%(ids)s)
             ), delays AS (
                 -- driven by the company's recent reconciliations: invoice receivable lines are the
                 -- 'payment_term' lines on a receivable account
@@ -623,7 +616,7 @@ class ResPartner(models.Model):
               LEFT JOIN sales s ON s.partner_id = cp.id
              WHERE cp.id = ANY(%(ids)s)
             """,
-            ids=self.ids, company=company.id, today=today,
+            ids=self.ids, company=company.id, today=today, exposure=self._credit_exposure_query(),
             # company-dependent values with their company-wide defaults (ir.default), as the ORM reads them
             tier_of_cp=self._field_to_sql("cp", "credit_tier_id"),
             external_rating=self._field_to_sql("cp", "credit_external_rating"),
