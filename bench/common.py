@@ -2,6 +2,7 @@
 
 import configparser
 import contextlib
+import hashlib
 import os
 from pathlib import Path
 
@@ -9,12 +10,18 @@ ROOT = Path(os.environ.get("CREDIT_CONTROL_ROOT") or Path(__file__).resolve().pa
 CACHE = ROOT / ".cache"
 BENCH_DIR = CACHE / "bench"
 OCA_DIR = CACHE / "oca-addons"
+# partners and lines (receivable journal items) are required; companies and history_days default to
+# generate.build()'s (3 companies, 548 days of invoices).
 PRESETS = {
     "small": {"partners": 500, "lines": 10_000},
     "large": {"partners": 10_000, "lines": 200_000},
+    # the dunning issue's size: about 100,000 open receivable items over 10,000 customers of one company
+    "dunning": {"partners": 10_000, "lines": 340_000, "companies": 1, "history_days": 90},
 }
 DEFAULT_SEED = 8
 SIZE_KEY = "credit_control.bench_size"
+MODULES_HASH_KEY = "credit_control.bench_modules_hash"  # code of OUR_MODULES the database was updated with
+OUR_MODULES = ("credit_control", "credit_control_insurance")
 
 
 def db_name(preset):
@@ -54,3 +61,21 @@ def raw_cursor(odoo, dbname):
         return
     with odoo.sql_db.db_connect(dbname).cursor() as cr:
         yield cr
+
+
+def module_path(odoo, module):
+    """Where Odoo loads ``module`` from with the benchmark's addons path."""
+    odoo.modules.module.initialize_sys_path()
+    return Path(odoo.modules.module.get_module_path(module))
+
+
+def modules_hash(odoo):
+    """Hash of our modules' files as found on the addons path, i.e. the code the benchmark will load."""
+    digest = hashlib.sha1()
+    for module in OUR_MODULES:
+        path = module_path(odoo, module)
+        for file in sorted(path.rglob("*")):
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(str(file.relative_to(path.parent)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()

@@ -30,14 +30,28 @@ from odoo import Command
 from odoo.tools import SQL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import CACHE, DEFAULT_SEED, OCA_DIR, PRESETS, SIZE_KEY, bench_conf, db_name, load_odoo, raw_cursor
+from common import (
+    CACHE,
+    DEFAULT_SEED,
+    MODULES_HASH_KEY,
+    OCA_DIR,
+    OUR_MODULES,
+    PRESETS,
+    SIZE_KEY,
+    bench_conf,
+    db_name,
+    load_odoo,
+    module_path,
+    modules_hash,
+    raw_cursor,
+)
 
-MODULES = ("credit_control", "credit_control_insurance", "account_financial_risk", "account_credit_control")
+MODULES = (*OUR_MODULES, "account_financial_risk", "account_credit_control")
 OCA_WHEELS = {
     "account_financial_risk": "odoo-addon-account-financial-risk>=18.0,<18.1",
     "account_credit_control": "odoo-addon-account-credit-control>=18.0,<18.1",
 }
-HISTORY_DAYS = 548  # 18 months of invoices
+HISTORY_DAYS = 548  # 18 months of invoices (default)
 TEMPLATE_DATE = date(2000, 1, 1)  # templates are numbered in a year no generated document uses
 TIERS = (  # code, name, limit rule, weight among customers, payment term (days)
     ("CORE", "Core customers", "avg_monthly_sales", 20, 45),
@@ -106,7 +120,7 @@ def plan_partners(rng, n_partners, n_companies):
     return partners
 
 
-def plan_ledger(rng, partners, n_lines, today):
+def plan_ledger(rng, partners, n_lines, today, history_days=HISTORY_DAYS):
     """Return (docs, partials): documents with receivable residuals, and their reconciliations."""
     pairs = [(p, c) for p in range(len(partners)) for c in partners[p]["companies"]]
     cum, total = [], 0.0
@@ -135,7 +149,7 @@ def plan_ledger(rng, partners, n_lines, today):
         p, c = pairs[rng.choices(range(len(pairs)), cum_weights=cum)[0]]
         partner = partners[p]
         tier = TIERS[partner["tiers"][c]]
-        day = today - timedelta(days=rng.randrange(HISTORY_DAYS))
+        day = today - timedelta(days=rng.randrange(history_days))
         rate = month_rate(c, day) if partner["foreign"] else 1
         amount = max(100, round(partner["mean"] * rng.uniform(0.3, 1.7)))
         invoice = add("invoice", p, c, day, amount, rate, due=day + timedelta(days=tier[4]))
@@ -166,7 +180,7 @@ def plan_ledger(rng, partners, n_lines, today):
             payment["balance"] = payment["residual_balance"] = balance
             reconcile(invoice, payment, amount, balance)
         if rng.random() < 0.01 and len(docs) < n_lines:  # a payment on account, applied to nothing
-            on_account = today - timedelta(days=rng.randrange(HISTORY_DAYS))
+            on_account = today - timedelta(days=rng.randrange(history_days))
             add("payment", p, c, on_account, round(partner["mean"] * rng.uniform(0.1, 1)), 1)
     return docs, partials
 
@@ -175,7 +189,7 @@ def plan_ledger(rng, partners, n_lines, today):
 # Database set-up through the ORM (companies, charts, rates, tiers, templates)
 # ---------------------------------------------------------------------------
 
-def setup_companies(env, n_companies, seed, today):
+def setup_companies(env, n_companies, seed, today, history_days=HISTORY_DAYS):
 
     usd, eur = env.ref("base.USD"), env.ref("base.EUR")
     (usd | eur).active = True
@@ -186,7 +200,7 @@ def setup_companies(env, n_companies, seed, today):
         env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
         foreign = usd if currency == eur else eur
         months, day = [], today.replace(day=1)
-        for _k in range(HISTORY_DAYS // 30 + 3):
+        for _k in range(history_days // 30 + 3):
             months.append(day)
             day = (day - timedelta(days=1)).replace(day=1)
         env["res.currency.rate"].create([
@@ -444,24 +458,25 @@ def insert_ledger(env, docs, partials, partners, companies, templates):
 # Entry points
 # ---------------------------------------------------------------------------
 
-def build(env, partners, lines, seed=DEFAULT_SEED, companies=3, today=None):
+def build(env, partners, lines, seed=DEFAULT_SEED, companies=3, today=None, history_days=HISTORY_DAYS):
     """Create the benchmark data in ``env`` (needs ``account``; never commits); return ``totals()``.
 
     :param partners: number of customers
     :param lines: number of receivable journal items (invoices, credit notes and payments)
     :param companies: number of new companies (the third one, if any, keeps its books in EUR)
+    :param history_days: invoices are dated over this many days up to ``today``
     """
     today = today or date.today()
     rng = random.Random(seed)
     env = env(context=dict(env.context, tracking_disable=True, mail_notrack=True, mail_create_nolog=True))
-    company_recs = setup_companies(env, companies, seed, today)
+    company_recs = setup_companies(env, companies, seed, today, history_days)
     tiers = setup_tiers(env, company_recs)
     template_partner = env["res.partner"].create({"name": "Bench template", "is_company": True,
                                                   "customer_rank": 1, "lang": "en_US"})
     templates = [make_templates(env, company, template_partner) for company in company_recs]
     env.flush_all()
     partner_plan = plan_partners(rng, partners, len(company_recs))
-    docs, partials = plan_ledger(rng, partner_plan, lines, today)
+    docs, partials = plan_ledger(rng, partner_plan, lines, today, history_days)
     insert_partners(env, partner_plan, company_recs, tiers, template_partner)
     insert_ledger(env, docs, partials, partner_plan, company_recs, templates)
     template_moves = [tmpl[0] for per_company in templates for tmpl in per_company.values()]
@@ -489,41 +504,74 @@ def totals(env, company_ids):
     return dict(zip(keys, env.cr.fetchone(), strict=True))
 
 
+def size_marker(size, seed):
+    """The size stored in the database; companies and history appear only when they are not the defaults."""
+    marker = f"partners={size['partners']} lines={size['lines']} seed={seed}"
+    if size.get("companies", 3) != 3:
+        marker += f" companies={size['companies']}"
+    if size.get("history_days", HISTORY_DAYS) != HISTORY_DAYS:
+        marker += f" history_days={size['history_days']}"
+    return marker
+
+
+def odoo_cli(conf, dbname, *args):
+    subprocess.run([sys.executable, "-m", "odoo", "-c", str(conf), "-d", dbname, *args, "--stop-after-init",
+                    "--no-http", "--log-level=warn"], check=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
     parser.add_argument("--partners", type=int, help="number of customers (default: the preset's)")
     parser.add_argument("--lines", type=int, help="number of receivable journal items (default: the preset's)")
+    parser.add_argument("--companies", type=int, help="number of companies (default: the preset's, else 3)")
+    parser.add_argument("--history-days", type=int,
+                        help=f"days of invoices (default: the preset's, else {HISTORY_DAYS})")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--force", action="store_true", help="rebuild even if the database matches")
     args = parser.parse_args()
-    size = {**PRESETS[args.preset], **{k: v for k, v in (("partners", args.partners), ("lines", args.lines)) if v}}
-    marker = f"partners={size['partners']} lines={size['lines']} seed={args.seed}"
+    options = {"partners": args.partners, "lines": args.lines, "companies": args.companies,
+               "history_days": args.history_days}
+    size = {"companies": 3, "history_days": HISTORY_DAYS, **PRESETS[args.preset],
+            **{k: v for k, v in options.items() if v}}
+    marker = size_marker(size, args.seed)
     dbname = db_name(args.preset)
     started = time.monotonic()
 
     ensure_oca()
     conf = bench_conf()
     odoo = load_odoo(conf)
+    code = modules_hash(odoo)
+    print(f"[bench] {', '.join(OUR_MODULES)} from {module_path(odoo, OUR_MODULES[0]).parent}", flush=True)
     with raw_cursor(odoo, dbname) as cr:
-        found = None
+        found = found_code = None
         if cr:
-            cr.execute("SELECT value FROM ir_config_parameter WHERE key = %s", [SIZE_KEY])
-            found = (cr.fetchone() or [None])[0]
+            cr.execute("SELECT key, value FROM ir_config_parameter WHERE key IN %s", [(SIZE_KEY, MODULES_HASH_KEY)])
+            values = dict(cr.fetchall())
+            found, found_code = values.get(SIZE_KEY), values.get(MODULES_HASH_KEY)
     if found == marker and not args.force:
+        if found_code != code:
+            print(f"[bench] updating {', '.join(OUR_MODULES)} in {dbname}: their code changed", flush=True)
+            odoo_cli(conf, dbname, "-u", ",".join(OUR_MODULES))
+            with raw_cursor(odoo, dbname) as cr:
+                cr.execute("INSERT INTO ir_config_parameter (key, value, create_uid, write_uid, create_date, "
+                           "write_date) VALUES (%s, %s, 1, 1, now(), now()) "
+                           "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [MODULES_HASH_KEY, code])
+                cr.commit()
         print(f"[bench] reusing database {dbname} ({marker})", flush=True)
         return 0
     odoo.service.db.exp_drop(dbname) if found is not None or dbname in odoo.service.db.list_dbs(True) else None
     print(f"[bench] installing {', '.join(MODULES)} into {dbname}", flush=True)
-    subprocess.run([sys.executable, "-m", "odoo", "-c", str(conf), "-d", dbname, "-i", ",".join(MODULES),
-                    "--without-demo=all", "--stop-after-init", "--no-http", "--log-level=warn"], check=True)
+    odoo_cli(conf, dbname, "-i", ",".join(MODULES), "--without-demo=all")
     installed = time.monotonic()
     print(f"[bench] modules installed in {installed - started:.0f}s; generating {marker}", flush=True)
     registry = odoo.modules.registry.Registry(dbname)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        figures = build(env, size["partners"], size["lines"], args.seed)
+        figures = build(env, size["partners"], size["lines"], args.seed, companies=size["companies"],
+                        history_days=size["history_days"])
         env["ir.config_parameter"].set_param(SIZE_KEY, marker)
+        env["ir.config_parameter"].set_param(MODULES_HASH_KEY, code)
     print(f"[bench] data generated in {time.monotonic() - installed:.0f}s: {figures}", flush=True)
     print(f"[bench] database {dbname} ready in {time.monotonic() - started:.0f}s", flush=True)
     return 0

@@ -12,6 +12,7 @@ Run it as ``python3 scripts/devenv.py exec {python} bench/run.py --preset small`
 """
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -27,6 +28,9 @@ from common import BENCH_DIR, PRESETS, SIZE_KEY, bench_conf, db_name, load_odoo
 NOT_IMPLEMENTED = "n/a (not implemented yet)"
 OCA_RISK_FIELDS = ["risk_invoice_open", "risk_invoice_unpaid", "risk_account_amount", "risk_account_amount_unpaid",
                    "risk_total", "risk_exception"]
+# The dunning levels of both policies (ours and OCA's): name, days after the due date; letters only, no email.
+DUNNING_LEVELS = (("First reminder", 10), ("Second reminder", 30), ("Final notice", 60), ("Legal warning", 90))
+DUNNING_BATCH = 500  # customers per _credit_run_batch call, the scheduled action's default
 
 
 @dataclass
@@ -40,6 +44,7 @@ class Scenario:
     baselines: list = field(default_factory=list)  # (label, function, requires)
     setup: object = None  # (env, ctx) -> data passed as ctx["data"]; run before the clock starts
     repeats: int = 0  # overrides --repeat when the setup is expensive
+    created: object = None  # (env, ctx) -> {what: count} made by one run, read after the clock; must not be all 0
 
 
 # ---------------------------------------------------------------------------
@@ -98,6 +103,107 @@ def post_with_oca_risk(env, ctx):
     ctx["data"].action_post()
 
 
+def dunning_policies(env, ctx):
+    """Our dunning policy and an OCA credit control policy with the same levels, each its company's default."""
+    from odoo import Command
+
+    company, data = env.company, {}
+    if "credit.control.policy" in env:
+        receivable = env["account.account"].search([*env["account.account"]._check_company_domain(company),
+                                                    ("account_type", "=", "asset_receivable")])
+        template = env.ref("account_credit_control.email_template_credit_control_base")
+        data["oca_policy"] = env["credit.control.policy"].create({
+            "name": "Bench dunning", "company_id": company.id, "account_ids": [Command.set(receivable.ids)],
+            "level_ids": [Command.create({
+                "name": name, "level": index, "computation_mode": "net_days", "delay_days": days,
+                "channel": "letter", "email_template_id": template.id, "custom_text": name, "custom_mail_text": name,
+            }) for index, (name, days) in enumerate(DUNNING_LEVELS, start=1)],
+        })
+        company.credit_policy_id = data["oca_policy"]
+    if "credit.dunning.policy" in env:
+        policy = env["credit.dunning.policy"].create({
+            "name": "Bench dunning", "company_id": company.id,
+            "level_ids": [Command.create({
+                "name": name, "sequence": 10 * index, "offset_days": days, "min_amount": 0.0, "action_letter": True,
+            }) for index, (name, days) in enumerate(DUNNING_LEVELS, start=1)],
+        })
+        company.credit_dunning_policy_id = policy
+        # the company's policy for every customer: no tier or customer of the bench data overrides it
+        env["credit.tier"].search([("company_id", "=", company.id)]).dunning_policy_id = policy
+        env["res.partner"].search([("credit_dunning_policy_id", "not in", [False, policy.id])]).write(
+            {"credit_dunning_policy_id": policy.id})
+    data["before"] = dunning_records(env, ctx)
+    return data
+
+
+def dunning_records(env, ctx):
+    """Dunning records of the company: OCA credit control lines, our communications and their invoice lines."""
+    counts = {}
+    for label, model in (("OCA lines", "credit.control.line"), ("communications", "credit.dunning.communication"),
+                         ("invoices dunned", "credit.dunning.line")):
+        if model in env:
+            counts[label] = env[model].search_count([("company_id", "=", env.company.id)])
+    before = ctx.get("data", {}).get("before", {})
+    return {label: count - before.get(label, 0) for label, count in counts.items()}
+
+
+def dunning_run(env, ctx):
+    """A full run: batches of customers until none is left."""
+    dunning = env["credit.dunning.communication"]
+    for _batch in range(len(ctx["partner_ids"]) // DUNNING_BATCH + 2):
+        _done, remaining = dunning._credit_run_batch(batch_size=DUNNING_BATCH)
+        if not remaining:
+            return
+    raise RuntimeError("the dunning run still has customers left after more batches than customers allow")
+
+
+def oca_credit_control_run(env, ctx):
+    from odoo import Command
+
+    run = env["credit.control.run"].create({
+        "date": datetime.date.today(), "company_id": env.company.id,
+        "policy_ids": [Command.set(ctx["data"]["oca_policy"].ids)],
+    })
+    run.generate_credit_lines()
+
+
+def dunning_queries_by_invoices(odoo, registry, ctx, customers=20, invoices=(1, 10)):
+    """Queries of one dunning batch of ``customers`` new customers with 1, then 10, overdue invoices each.
+
+    The invoices are posted before the counter starts, in a transaction that is rolled back.
+    """
+    from odoo import Command
+
+    due = datetime.date.today() - datetime.timedelta(days=DUNNING_LEVELS[-1][1] + 30)
+    results = []
+    for per_customer in invoices:
+        with registry.cursor() as cr:
+            env = bench_env(odoo, cr, ctx)
+            check_ctx = dict(ctx, data=dunning_policies(env, ctx))
+            partners = env["res.partner"].create([{"name": f"Dunning check {i}", "is_company": True}
+                                                  for i in range(customers)])
+            env["account.move"].create([
+                {"move_type": "out_invoice", "partner_id": partner.id, "invoice_date": due,
+                 "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 100.0,
+                                                      "tax_ids": []})]}
+                for partner in partners for _i in range(per_customer)
+            ]).with_context(bypass_risk=True).action_post()
+            env.flush_all()
+            env.invalidate_all()
+            start = odoo.sql_db.sql_counter
+            done, _remaining = env["credit.dunning.communication"]._credit_run_batch(
+                batch_size=customers, partner_ids=partners.ids)
+            env.flush_all()
+            queries = odoo.sql_db.sql_counter - start
+            created = dunning_records(env, check_ctx)
+            cr.rollback()
+        if done != customers or created.get("invoices dunned") != customers * per_customer:
+            raise SystemExit(f"dunning check: expected {customers} customers and {customers * per_customer} "
+                             f"invoices dunned, got {done} and {created}")
+        results.append({"customers": customers, "invoices": customers * per_customer, "queries": queries})
+    return results
+
+
 SCENARIOS = [
     Scenario(
         "profile recompute", "credit profiles of all customers of one company",
@@ -117,8 +223,13 @@ SCENARIOS = [
         ],
         setup=draft_invoices, repeats=3,
     ),
-    Scenario("dunning run", "one dunning run over all overdue items of one company",
-             baselines=[("OCA credit control run", None, ())]),
+    Scenario(
+        "dunning run", "a full dunning run over all overdue items of one company",
+        ours=dunning_run, requires=(("credit.dunning.communication", "_credit_run_batch"),),
+        baselines=[("OCA credit control run", oca_credit_control_run,
+                    (("credit.control.run", "generate_credit_lines"),))],
+        setup=dunning_policies, created=dunning_records, repeats=3,
+    ),
     Scenario("warning run", "credit warnings of all customers of one company",
              baselines=[("profile recompute", None, ())]),
 ]
@@ -133,13 +244,18 @@ def missing(env, requires):
             if model not in env or not (name in env[model]._fields or hasattr(env[model], name))]
 
 
-def measure(odoo, registry, func, ctx, repeats, setup=None):
-    """Median seconds over ``repeats`` runs, each in its own rolled-back transaction; queries of the last run."""
-    times = []
+def bench_env(odoo, cr, ctx):
+    env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})(context={"tracking_disable": True})
+    return env(context=dict(env.context, allowed_company_ids=[ctx["company_id"]]))
+
+
+def measure(odoo, registry, func, ctx, repeats, setup=None, created=None):
+    """Median seconds over ``repeats`` runs, each in its own rolled-back transaction; queries of the last run
+    and, with ``created``, what it made (a run that makes nothing is an error: it would compare nothing)."""
+    times, made = [], None
     for _i in range(repeats):
         with registry.cursor() as cr:
-            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})(context={"tracking_disable": True})
-            env = env(context=dict(env.context, allowed_company_ids=[ctx["company_id"]]))
+            env = bench_env(odoo, cr, ctx)
             run_ctx = dict(ctx, data=setup(env, ctx)) if setup else ctx
             env.flush_all()
             start_queries, start = odoo.sql_db.sql_counter, time.perf_counter()
@@ -147,8 +263,12 @@ def measure(odoo, registry, func, ctx, repeats, setup=None):
             env.flush_all()
             times.append(time.perf_counter() - start)
             queries = odoo.sql_db.sql_counter - start_queries
+            if created:
+                made = {label: count for label, count in created(env, run_ctx).items() if count}
+                if not made:
+                    raise SystemExit(f"[bench] {func.__name__} created nothing: the comparison would be empty")
             cr.rollback()
-    return statistics.median(times), queries
+    return statistics.median(times), queries, made
 
 
 def context(odoo, registry):
@@ -175,15 +295,17 @@ def run_scenario(odoo, registry, scenario, ctx, repeats):
         baselines_absent = [missing(env, requires) if func else ["baseline"]
                             for _label, func, requires in scenario.baselines]
     repeats = scenario.repeats or repeats
-    ours = None if ours_absent else measure(odoo, registry, scenario.ours, ctx, repeats, scenario.setup)
+    ours = None if ours_absent else measure(odoo, registry, scenario.ours, ctx, repeats, scenario.setup,
+                                            scenario.created)
     rows = []
     for (label, func, _requires), absent in zip(scenario.baselines, baselines_absent, strict=True):
-        base = None if absent else measure(odoo, registry, func, ctx, repeats, scenario.setup)
+        base = None if absent else measure(odoo, registry, func, ctx, repeats, scenario.setup, scenario.created)
         rows.append({
             "scenario": f"{scenario.name} vs {label}", "measured": scenario.measured,
             "ours_s": ours and round(ours[0], 4), "baseline_s": base and round(base[0], 4),
             "ratio": round(ours[0] / base[0], 2) if ours and base and base[0] else None,
             "ours_queries": ours and ours[1], "baseline_queries": base and base[1],
+            "ours_created": ours and ours[2], "baseline_created": base and base[2],
             "ours_status": "ok" if not ours_absent else NOT_IMPLEMENTED, "baseline_status": availability(absent),
         })
     return rows
@@ -203,8 +325,15 @@ def format_row(row):
     ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "n/a"
     queries = f"{row['ours_queries'] if row['ours_queries'] is not None else '-'}/" \
               f"{row['baseline_queries'] if row['baseline_queries'] is not None else '-'}"
-    return (f"{row['scenario']:<44} | {row['measured']:<62} | ours {ours} | baseline {base} | ratio {ratio} | "
+    line = (f"{row['scenario']:<44} | {row['measured']:<62} | ours {ours} | baseline {base} | ratio {ratio} | "
             f"queries {queries}")
+    if row.get("ours_created") or row.get("baseline_created"):
+        line += f" | created {format_counts(row['ours_created'])}/{format_counts(row['baseline_created'])}"
+    return line
+
+
+def format_counts(counts):
+    return ", ".join(f"{count:,} {label}" for label, count in counts.items()) if counts else "-"
 
 
 def main():
@@ -225,12 +354,21 @@ def main():
         for row in run_scenario(odoo, registry, scenario, ctx, args.repeat):
             print(format_row(row), flush=True)
             rows.append(row)
+    checks = {}
+    with registry.cursor() as cr:
+        dunning_ready = not missing(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}),
+                                    (("credit.dunning.communication", "_credit_run_batch"),))
+    if dunning_ready:
+        checks["dunning queries by invoices"] = batches = dunning_queries_by_invoices(odoo, registry, ctx)
+        print(f"{'dunning queries by invoices per customer':<44} | one batch of {batches[0]['customers']} customers: "
+              + ", ".join(f"{b['invoices']} invoices {b['queries']} queries" for b in batches), flush=True)
     report = {
         "preset": args.preset, "database": dbname, "size": ctx["size"], "customers": len(ctx["partner_ids"]),
         "repeat": args.repeat, "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "odoo": odoo.release.version},
         "scenarios": rows,
+        "checks": checks,
     }
     out = BENCH_DIR / f"results-{args.preset}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
