@@ -1,7 +1,7 @@
 from collections import defaultdict
 
-from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 from ..exceptions import CreditLimitExceeded
 
@@ -11,12 +11,74 @@ class AccountMove(models.Model):
 
     credit_disputed = fields.Boolean(
         string="Disputed", copy=False, tracking=True,
-        help="The customer disputes this invoice (amount, quality or terms). Disputes lower the credit rating.",
+        help="The customer disputes this invoice (amount, quality or terms): it is not dunned while the dispute "
+             "lasts, it still counts in the exposure, and disputes lower the credit rating.",
+    )
+    credit_dispute_reason = fields.Char(string="Dispute Reason", copy=False, tracking=True)
+    credit_dispute_until = fields.Date(
+        string="Disputed Until", copy=False, tracking=True,
+        help="Dunning resumes after this date if the dispute is not settled; empty: until the dispute is cleared.",
+    )
+    credit_dunning_level_id = fields.Many2one(
+        "credit.dunning.level", string="Dunning Level", copy=False, readonly=True, index="btree_not_null",
+        help="The last dunning level this invoice reached.",
+    )
+    credit_dunning_date = fields.Date(string="Last Dunned On", copy=False, readonly=True)
+    credit_collection_state = fields.Selection(
+        selection=[("agency", "Handed over to agency"), ("legal", "Legal action")],
+        string="Collection", copy=False, readonly=True, index="btree_not_null",
+    )
+    credit_dunning_line_ids = fields.One2many("credit.dunning.line", "move_id", string="Dunning History",
+                                              readonly=True)
+    credit_dunning_count = fields.Integer(compute="_compute_credit_dunning_count")
+    credit_promise_date = fields.Date(
+        string="Promised Payment", compute="_compute_credit_promise_date", search="_search_credit_promise_date",
+        help="The customer promised to pay by this date; dunning pauses until then.",
     )
     credit_override_ids = fields.Many2many(
         "credit.override", "credit_override_account_move_rel", "move_id", "override_id",
         string="Credit Overrides", readonly=True, copy=False,
     )
+
+    # -------------------------------------------------------------------------
+    # COMPUTE
+    # -------------------------------------------------------------------------
+
+    def _compute_credit_dunning_count(self):
+        counts = dict(self.env["credit.dunning.line"]._read_group(
+            [("move_id", "in", self.ids)], ["move_id"], ["__count"]))
+        for move in self:
+            move.credit_dunning_count = counts.get(move, 0)
+
+    def _compute_credit_promise_date(self):
+        promises = self.env["credit.payment.promise"].search(
+            [("partner_id", "in", self.commercial_partner_id.ids), ("state", "=", "open")])
+        dates = {(p.partner_id, p.company_id): p.promise_date for p in promises.sorted("promise_date", reverse=True)}
+        for move in self:
+            move.credit_promise_date = dates.get((move.commercial_partner_id, move.company_id), False)
+
+    # -------------------------------------------------------------------------
+    # SEARCH
+    # -------------------------------------------------------------------------
+
+    def _search_credit_promise_date(self, operator, value):
+        return self.env["credit.payment.promise"]._credit_promise_domain(operator, value)
+
+    # -------------------------------------------------------------------------
+    # CONSTRAINTS
+    # -------------------------------------------------------------------------
+
+    @api.constrains("credit_disputed", "credit_dispute_reason", "credit_dispute_until")
+    def _check_credit_dispute(self):
+        for move in self:
+            if move.credit_disputed and not move.credit_dispute_reason:
+                raise ValidationError(self.env._("Give the reason of the dispute on %(move)s.", move=move.display_name))
+            if move.credit_dispute_until and not move.credit_disputed:
+                raise ValidationError(self.env._("%(move)s is not disputed: it cannot have a dispute end date.",
+                                                 move=move.display_name))
+            if move.credit_dispute_until and move.invoice_date and move.credit_dispute_until < move.invoice_date:
+                raise ValidationError(self.env._("The dispute on %(move)s cannot end before the invoice date.",
+                                                 move=move.display_name))
 
     # -------------------------------------------------------------------------
     # CRUD
@@ -53,6 +115,15 @@ class AccountMove(models.Model):
             return super().action_post()
         except CreditLimitExceeded as error:
             return self.env["credit.override.wizard"]._action_open(self, error)
+
+    def action_view_credit_dunning(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_communication_action")
+        action.update(domain=[("line_ids.move_id", "in", self.ids)], context={"create": False})
+        return action
+
+    def action_clear_credit_dispute(self):
+        self.write({"credit_disputed": False, "credit_dispute_reason": False, "credit_dispute_until": False})
 
     def action_view_credit_overrides(self):
         self.ensure_one()

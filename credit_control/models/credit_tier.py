@@ -54,6 +54,10 @@ class CreditTier(models.Model):
     review_interval_months = fields.Integer(
         default=3, help="Months between two credit reviews; the next review date is set from it (quarterly: 3)."
     )
+    dunning_policy_id = fields.Many2one(
+        "credit.dunning.policy", check_company=True,
+        help="How customers of this tier are dunned, unless the customer has its own dunning policy.",
+    )
     insurance_required = fields.Boolean(
         help="Customers of this tier must have valid trade-credit insurance cover (opportunity customers)."
     )

@@ -42,6 +42,11 @@ class ResCompany(models.Model):
         string="External Rating Weight", default=10,
         help="Points lost with the worst external rating (1 on a 1-10 scale); nothing with 10 or no rating.",
     )
+    credit_dunning_policy_id = fields.Many2one(
+        "credit.dunning.policy", string="Default Dunning Policy",
+        domain="[('company_id', '=', id)]",
+        help="Dunning policy of customers whose tier and own profile set none.",
+    )
     credit_grade_a_min = fields.Integer(string="Grade A from", default=80)
     credit_grade_b_min = fields.Integer(string="Grade B from", default=65)
     credit_grade_c_min = fields.Integer(string="Grade C from", default=50)
@@ -64,6 +69,14 @@ class ResCompany(models.Model):
                 raise ValidationError(self.env._(
                     "Grade bands must fall from A to D between 100 and 0, e.g. A from 80, B from 65, "
                     "C from 50, D from 35."))
+
+    @api.constrains("credit_dunning_policy_id")
+    def _check_credit_dunning_policy(self):
+        for company in self:
+            if company.credit_dunning_policy_id.company_id not in (company, self.env["res.company"]):
+                raise ValidationError(self.env._(
+                    "The default dunning policy of %(company)s must belong to it, not to %(other)s.",
+                    company=company.name, other=company.credit_dunning_policy_id.company_id.name))
 
     # -------------------------------------------------------------------------
     # HELPERS

@@ -15,3 +15,4 @@ class ResConfigSettings(models.TransientModel):
     credit_grade_b_min = fields.Integer(related="company_id.credit_grade_b_min", readonly=False)
     credit_grade_c_min = fields.Integer(related="company_id.credit_grade_c_min", readonly=False)
     credit_grade_d_min = fields.Integer(related="company_id.credit_grade_d_min", readonly=False)
+    credit_dunning_policy_id = fields.Many2one(related="company_id.credit_dunning_policy_id", readonly=False)

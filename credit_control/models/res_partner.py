@@ -12,7 +12,8 @@ from .credit_tier import suggest_limit
 from .res_company import GRADES
 
 # Fields only a Credit Control Manager may change.
-PROTECTED_FIELDS = {"credit_limit", "credit_tier_id", "credit_hold", "credit_hold_reason", "credit_manual_adjustment"}
+PROTECTED_FIELDS = {"credit_limit", "credit_tier_id", "credit_hold", "credit_hold_reason", "credit_manual_adjustment",
+                    "credit_dunning_policy_id"}
 # Credit data is for accounting users, like core's ``credit`` and ``credit_limit``.
 CREDIT_GROUPS = "account.group_account_invoice,account.group_account_readonly"
 # Profile fields kept on the commercial partner and shown on its contacts (Odoo's commercial-field sync).
@@ -20,6 +21,7 @@ PROFILE_FIELDS = [
     "credit_tier_id", "credit_score", "credit_grade", "credit_suggested_limit", "credit_factors", "credit_rated_on",
     "credit_hold", "credit_hold_reason", "credit_review_date", "credit_user_id", "credit_external_source",
     "credit_external_rating", "credit_external_date", "credit_manual_adjustment", "credit_manual_reason",
+    "credit_dunning_policy_id",
 ]
 
 
@@ -92,6 +94,25 @@ class ResPartner(models.Model):
         compute="_compute_credit_file_state", search="_search_credit_file_state", groups=CREDIT_GROUPS,
     )
     credit_file_issues = fields.Char(compute="_compute_credit_file_state", groups=CREDIT_GROUPS)
+    credit_dunning_policy_id = fields.Many2one(
+        "credit.dunning.policy", string="Dunning Policy", company_dependent=True, tracking=True, groups=CREDIT_GROUPS,
+        domain="[('company_id', 'in', (False, current_company_id))]",
+        help="Overrides the dunning policy of the customer's tier (and the company's default).",
+    )
+    credit_dunning_level_id = fields.Many2one(
+        "credit.dunning.level", string="Dunning Level", compute="_compute_credit_dunning", groups=CREDIT_GROUPS,
+        help="The highest dunning level reached by the customer's open invoices.",
+    )
+    credit_dunning_count = fields.Integer(compute="_compute_credit_dunning", groups=CREDIT_GROUPS)
+    credit_dispute_count = fields.Integer(
+        string="Disputed Invoices", compute="_compute_credit_dunning", search="_search_credit_dispute_count",
+        groups=CREDIT_GROUPS)
+    credit_promise_ids = fields.One2many("credit.payment.promise", "partner_id", string="Promises to Pay",
+                                         groups=CREDIT_GROUPS)
+    credit_promise_date = fields.Date(
+        string="Promised Payment", compute="_compute_credit_dunning", search="_search_credit_promise_date",
+        groups=CREDIT_GROUPS, help="Date of the customer's open promise to pay; dunning pauses until then.",
+    )
     credit_review_ids = fields.One2many("credit.review", "partner_id", string="Credit Reviews", groups=CREDIT_GROUPS)
     credit_review_count = fields.Integer(compute="_compute_credit_review_count", groups=CREDIT_GROUPS)
 
@@ -141,6 +162,35 @@ class ResPartner(models.Model):
                 parts.append(self.env._("Expired: %(items)s", items=", ".join(expired)))
             partner.credit_file_issues = "; ".join(parts)
 
+    @api.depends_context("company")
+    def _compute_credit_dunning(self):
+        """Per commercial partner: highest current level of its open invoices, communications, disputes, promise."""
+        commercial_ids = self.commercial_partner_id.ids
+        company = self.env.company
+        moves = self.env["account.move"]
+        open_invoices = [("commercial_partner_id", "in", commercial_ids), ("company_id", "=", company.id),
+                         ("state", "=", "posted"), ("move_type", "=", "out_invoice"),
+                         ("payment_state", "in", ("not_paid", "partial"))]
+        levels = dict(moves._read_group(
+            open_invoices + [("credit_dunning_level_id", "!=", False)], ["commercial_partner_id"],
+            ["credit_dunning_level_id:array_agg"]))
+        disputes = dict(moves._read_group(open_invoices + [("credit_disputed", "=", True)],
+                                          ["commercial_partner_id"], ["__count"]))
+        communications = dict(self.env["credit.dunning.communication"]._read_group(
+            [("partner_id", "in", commercial_ids), ("company_id", "=", company.id)], ["partner_id"], ["__count"]))
+        promises = dict(self.env["credit.payment.promise"]._read_group(
+            [("partner_id", "in", commercial_ids), ("company_id", "=", company.id), ("state", "=", "open")],
+            ["partner_id"], ["promise_date:max"]))
+        all_levels = self.env["credit.dunning.level"].browse(
+            {level_id for level_ids in levels.values() for level_id in level_ids})
+        for partner in self:
+            commercial = partner.commercial_partner_id
+            reached = all_levels.browse(levels.get(commercial, []))
+            partner.credit_dunning_level_id = reached.sorted(lambda lv: (lv.stage, lv.offset_days))[-1:]
+            partner.credit_dunning_count = communications.get(commercial, 0)
+            partner.credit_dispute_count = disputes.get(commercial, 0)
+            partner.credit_promise_date = promises.get(commercial, False)
+
     def _compute_credit_review_count(self):
         counts = dict(self.env["credit.review"]._read_group(
             [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]))
@@ -173,6 +223,23 @@ class ResPartner(models.Model):
             measure=measure, op=SQL(operator), value=value,
         )
         return [("id", "in", SQL("(SELECT id FROM res_partner WHERE commercial_partner_id IN (%s))", matching))]
+
+    def _search_credit_dispute_count(self, operator, value):
+        if operator not in (">", ">=", "=", "!=", "<", "<=") or not isinstance(value, int):
+            raise UserError(self.env._("Unsupported search on disputed invoices."))
+        counts = SQL(
+            """
+            (SELECT cp.id FROM res_partner cp
+              LEFT JOIN account_move m ON m.commercial_partner_id = cp.id AND m.company_id = %(company)s
+                   AND m.state = 'posted' AND m.move_type = 'out_invoice' AND m.credit_disputed
+                   AND m.payment_state IN ('not_paid', 'partial')
+             WHERE cp.id = cp.commercial_partner_id
+             GROUP BY cp.id HAVING COUNT(m.id) %(op)s %(value)s)
+            """, company=self.env.company.id, op=SQL(operator), value=value)
+        return [("commercial_partner_id", "in", counts)]
+
+    def _search_credit_promise_date(self, operator, value):
+        return self.env["credit.payment.promise"]._credit_promise_domain(operator, value)
 
     def _search_credit_file_state(self, operator, value):
         if operator not in ("=", "!=", "in", "not in"):
@@ -279,6 +346,22 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_review_action")
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         return action
+
+    def action_view_credit_dunning(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_communication_action")
+        action.update(domain=[("partner_id", "=", self.commercial_partner_id.id)], context={"create": False})
+        return action
+
+    def action_open_credit_statement(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Customer Statement"),
+            "res_model": "credit.statement.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_ids": self.commercial_partner_id.ids},
+        }
 
     def action_recompute_credit_profile(self):
         if not self.env.user.has_group("credit_control.group_credit_control_user"):
@@ -549,11 +632,47 @@ class ResPartner(models.Model):
         return format_amount(self.env, amount, self.env.company.currency_id)
 
     def _credit_dunning_stages(self):
-        """{commercial partner id: highest dunning stage reached, 0 (none) to 5 (legal)}.
+        """{commercial partner id: highest dunning stage of its open invoices, 1 (reminder) to 5 (legal)}."""
+        stages = {}
+        for partner, level in self.env["account.move"]._read_group(
+                [("commercial_partner_id", "in", self.ids), ("company_id", "=", self.env.company.id),
+                 ("state", "=", "posted"), ("move_type", "=", "out_invoice"),
+                 ("payment_state", "in", ("not_paid", "partial")), ("credit_dunning_level_id", "!=", False)],
+                ["commercial_partner_id", "credit_dunning_level_id"]):
+            stages[partner.id] = max(stages.get(partner.id, 0), level.stage)
+        return stages
 
-        Hook for the dunning feature; without dunning no customer has a stage.
-        """
-        return {}
+    def _credit_open_items(self):
+        """The open receivable items of this customer in the current company, oldest due first."""
+        self.ensure_one()
+        return self.env["account.move.line"].search([
+            ("partner_id", "child_of", self.commercial_partner_id.id), ("company_id", "=", self.env.company.id),
+            ("account_type", "=", "asset_receivable"), ("parent_state", "=", "posted"), ("reconciled", "=", False),
+            ("amount_residual", "!=", 0),
+        ], order="date_maturity, id")
+
+    def _credit_statement_data(self):
+        """Open items of the statement report: one per receivable item, in its own currency, and totals."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        return self._credit_items_with_totals([{
+            "name": line.move_id.name, "invoice_date": line.move_id.invoice_date or line.date,
+            "date_due": line.date_maturity, "days_overdue": (today - line.date_maturity).days if line.date_maturity
+            else 0, "amount": line.amount_residual_currency, "currency": line.currency_id,
+            "disputed": line.move_id.credit_disputed,
+        } for line in self._credit_open_items()])
+
+    @api.model
+    def _credit_items_with_totals(self, items):
+        totals = {}
+        for item in items:
+            totals[item["currency"]] = totals.get(item["currency"], 0.0) + item["amount"]
+        return {"items": items, "totals": sorted(totals.items(), key=lambda total: total[0].name)}
+
+    def _credit_dunning_history(self):
+        self.ensure_one()
+        return self.env["credit.dunning.line"].search([
+            ("partner_id", "=", self.commercial_partner_id.id), ("company_id", "=", self.env.company.id)])
 
     def _credit_rating_facts(self):
         """The facts the rating uses, for every commercial partner in ``self``, from one SQL query."""

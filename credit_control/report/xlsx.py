@@ -12,6 +12,11 @@ def build_xlsx(records, sheet_title, columns):
         None, "money", "percent", "date", "datetime" or "wrap"
     :return: the workbook as bytes
     """
+    return build_xlsx_sheets([(sheet_title, records, columns)])
+
+
+def build_xlsx_sheets(sheets):
+    """A workbook with one sheet per (title, records, columns), laid out as in ``build_xlsx``."""
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"in_memory": True, "remove_timezone": True})
     formats = {
@@ -22,19 +27,20 @@ def build_xlsx(records, sheet_title, columns):
         "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
         "wrap": workbook.add_format({"text_wrap": True}),
     }
-    sheet = workbook.add_worksheet(sheet_title[:31])
-    for col, (title, width, _getter, fmt) in enumerate(columns):
-        sheet.write(0, col, title, formats["header"])
-        sheet.set_column(col, col, width, formats.get(fmt))
-    sheet.freeze_panes(1, 1)
-    for row, record in enumerate(records, start=1):
-        for col, (_title, _width, getter, fmt) in enumerate(columns):
-            value = getter(record)
-            if fmt in ("date", "datetime") and value:
-                sheet.write_datetime(row, col, value, formats[fmt])
-            else:
-                sheet.write(row, col, value if value is not False else "", formats.get(fmt))
-    sheet.autofilter(0, 0, max(len(records), 1), len(columns) - 1)
+    for sheet_title, records, columns in sheets:
+        sheet = workbook.add_worksheet(sheet_title[:31])
+        for col, (title, width, _getter, fmt) in enumerate(columns):
+            sheet.write(0, col, title, formats["header"])
+            sheet.set_column(col, col, width, formats.get(fmt))
+        sheet.freeze_panes(1, 1)
+        for row, record in enumerate(records, start=1):
+            for col, (_title, _width, getter, fmt) in enumerate(columns):
+                value = getter(record)
+                if fmt in ("date", "datetime") and value:
+                    sheet.write_datetime(row, col, value, formats[fmt])
+                else:
+                    sheet.write(row, col, value if value is not False else "", formats.get(fmt))
+        sheet.autofilter(0, 0, max(len(records), 1), len(columns) - 1)
     workbook.close()
     return output.getvalue()
 

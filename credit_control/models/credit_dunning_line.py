@@ -1,0 +1,32 @@
+from odoo import api, fields, models
+
+
+class CreditDunningLine(models.Model):
+    """One invoice in one dunning communication, with its open amount on that day: the invoice's dunning history."""
+
+    _name = "credit.dunning.line"
+    _description = "Dunning Communication Line"
+    _order = "date desc, communication_id desc, id"
+
+    communication_id = fields.Many2one("credit.dunning.communication", required=True, index=True,
+                                       ondelete="cascade", readonly=True)
+    move_id = fields.Many2one("account.move", string="Invoice", required=True, index=True, readonly=True,
+                              ondelete="cascade")
+    partner_id = fields.Many2one(related="communication_id.partner_id", store=True)
+    company_id = fields.Many2one(related="communication_id.company_id", store=True)
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    level_id = fields.Many2one(related="communication_id.level_id", store=True)
+    date = fields.Date(related="communication_id.date", store=True)
+    state = fields.Selection(related="communication_id.state")
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    date_due = fields.Date(string="Due Date", readonly=True)
+    days_overdue = fields.Integer(readonly=True, help="Days past the due date when dunned; negative: before it.")
+    amount_residual = fields.Monetary(string="Open Amount", readonly=True, currency_field="currency_id",
+                                      help="Open amount in the invoice currency when dunned.")
+    amount_residual_company = fields.Monetary(string="Open Amount (Company Currency)", readonly=True,
+                                              currency_field="company_currency_id")
+
+    @api.depends("move_id", "communication_id")
+    def _compute_display_name(self):
+        for line in self:
+            line.display_name = f"{line.move_id.name} – {line.communication_id.display_name}"

@@ -1,0 +1,140 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+
+class CreditPaymentPromise(models.Model):
+    """A customer's promise to pay an amount by a date: dunning pauses for the customer until then."""
+
+    _name = "credit.payment.promise"
+    _description = "Promise to Pay"
+    _inherit = ["mail.thread"]
+    _order = "promise_date desc, id desc"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, tracking=True,
+        domain="[('is_company', '=', True)]",
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    promise_date = fields.Date(string="Promised Date", required=True, tracking=True,
+                               help="Dunning of the customer pauses until this date included.")
+    amount = fields.Monetary(string="Promised Amount", required=True, tracking=True)
+    promised_by = fields.Char(required=True, help="Who made the promise on the customer's side.")
+    user_id = fields.Many2one("res.users", string="Recorded By", required=True, readonly=True,
+                              default=lambda self: self.env.user)
+    note = fields.Text()
+    paid_amount = fields.Monetary(compute="_compute_paid_amount",
+                                  help="Payments received from the customer since the promise was recorded.")
+    state = fields.Selection(
+        selection=[("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancelled", "Cancelled")],
+        required=True, default="open", readonly=True, tracking=True, index=True,
+    )
+    closed_on = fields.Date(readonly=True)
+
+    # -------------------------------------------------------------------------
+    # COMPUTE
+    # -------------------------------------------------------------------------
+
+    @api.depends("partner_id", "company_id")
+    def _compute_paid_amount(self):
+        """Customer payments booked on the receivable since the promise was recorded, in one query."""
+        self.env["account.move.line"].flush_model()
+        paid = dict(self.env.execute_query(SQL(
+            """
+            SELECT pp.id, SUM(-l.balance)
+              FROM credit_payment_promise pp
+              JOIN res_partner p ON p.commercial_partner_id = pp.partner_id
+              JOIN account_move_line l ON l.partner_id = p.id AND l.company_id = pp.company_id
+              JOIN account_move m ON m.id = l.move_id AND m.move_type = 'entry'
+             WHERE pp.id = ANY(%s) AND l.parent_state = 'posted' AND l.balance < 0
+               AND l.create_date >= pp.create_date
+               AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+             GROUP BY pp.id
+            """, self.ids)))
+        for promise in self:
+            promise.paid_amount = float(paid.get(promise.id) or 0.0)
+
+    # -------------------------------------------------------------------------
+    # CONSTRAINTS
+    # -------------------------------------------------------------------------
+
+    @api.constrains("amount", "promise_date")
+    def _check_promise(self):
+        for promise in self:
+            if promise.amount <= 0:
+                raise ValidationError(self.env._("A promise to pay needs a positive amount."))
+            if promise.state == "open" and promise.promise_date < fields.Date.context_today(promise):
+                raise ValidationError(self.env._("The promised date of an open promise cannot be in the past."))
+
+    # -------------------------------------------------------------------------
+    # CRUD
+    # -------------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        promises = super().create(vals_list)
+        for promise in promises:
+            if promise.partner_id != promise.partner_id.commercial_partner_id:
+                promise.partner_id = promise.partner_id.commercial_partner_id
+            promise.partner_id.message_post(body=self.env._(
+                "Promise to pay %(amount)s by %(date)s, made by %(who)s.",
+                amount=promise.partner_id._credit_money(promise.amount), date=promise.promise_date,
+                who=promise.promised_by))
+        return promises
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_cancel(self):
+        if self.filtered(lambda p: p.state != "open"):
+            raise UserError(self.env._("Only open promises can be cancelled."))
+        self.write({"state": "cancelled", "closed_on": fields.Date.context_today(self)})
+
+    # -------------------------------------------------------------------------
+    # HELPERS
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _credit_close_due_promises(self):
+        """Close the current company's open promises that are paid, or whose date passed: kept or broken.
+
+        A broken promise is recorded on the customer and its dunning resumes in the same run.
+        """
+        today = fields.Date.context_today(self)
+        promises = self.search([("state", "=", "open"), ("company_id", "=", self.env.company.id)])
+        if not promises:
+            return
+        promises.invalidate_recordset(["paid_amount"])  # payments may have come in since it was read
+        rounding = self.env.company.currency_id.rounding
+        kept = promises.filtered(lambda p: p.paid_amount >= p.amount - rounding)
+        broken = promises.filtered(lambda p: p.promise_date < today) - kept
+        kept.write({"state": "kept", "closed_on": today})
+        broken.write({"state": "broken", "closed_on": today})
+        for promise in broken:
+            promise.partner_id.message_post(body=self.env._(
+                "Promise to pay broken: %(amount)s promised by %(who)s for %(date)s, %(paid)s paid. Dunning resumes.",
+                amount=promise.partner_id._credit_money(promise.amount), who=promise.promised_by,
+                date=promise.promise_date, paid=promise.partner_id._credit_money(promise.paid_amount)))
+
+    def _credit_open_promise_partner_sql(self):
+        """SQL: commercial partners of the current company with a promise that pauses their dunning today."""
+        return SQL(
+            "SELECT partner_id FROM credit_payment_promise "
+            "WHERE state = 'open' AND company_id = %s AND promise_date >= %s",
+            self.env.company.id, fields.Date.context_today(self))
+
+    @api.model
+    def _credit_promise_domain(self, operator, value):
+        """Domain on ``commercial_partner_id``: customers whose open promise date matches (or that have one)."""
+        if operator not in ("=", "!=", "<", "<=", ">", ">="):
+            raise UserError(self.env._("Unsupported search on the promised payment date."))
+        if value is False:
+            condition, operator = SQL("TRUE"), "not in" if operator == "=" else "in"
+        else:
+            condition, operator = SQL("promise_date %s %s", SQL(operator), value), "in"
+        promised = SQL("(SELECT partner_id FROM credit_payment_promise WHERE state = 'open' AND company_id = %s "
+                       "AND %s)", self.env.company.id, condition)
+        return [("commercial_partner_id", operator, promised)]

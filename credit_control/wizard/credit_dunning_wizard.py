@@ -1,0 +1,68 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+
+PREVIEW_LIMIT = 200
+
+
+class CreditDunningWizard(models.TransientModel):
+    """Preview what the dunning run would send today, per customer, and run it for a selection of customers."""
+
+    _name = "credit.dunning.wizard"
+    _description = "Dunning Run"
+
+    partner_ids = fields.Many2many(
+        "res.partner", string="Customers", domain="[('is_company', '=', True)]",
+        help="Dun only these customers now. Empty: every customer that is due, through the scheduled action.",
+    )
+    due_partner_count = fields.Integer(string="Customers Due", compute="_compute_preview")
+    preview = fields.Html(compute="_compute_preview", sanitize=False)
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if self.env.context.get("active_model") == "res.partner" and self.env.context.get("active_ids"):
+            partners = self.env["res.partner"].browse(self.env.context["active_ids"])
+            values["partner_ids"] = [fields.Command.set(partners.commercial_partner_id.ids)]
+        return values
+
+    @api.depends("partner_ids")
+    def _compute_preview(self):
+        communications = self.env["credit.dunning.communication"]
+        for wizard in self:
+            partner_ids = wizard.partner_ids.commercial_partner_id.ids or None
+            rows, total = communications._credit_dunning_candidates(PREVIEW_LIMIT, partner_ids)
+            groups = defaultdict(list)
+            for row in rows:
+                groups[row["partner_id"], row["level_id"]].append(row)
+            partners = self.env["res.partner"].browse({partner_id for partner_id, _level in groups})
+            levels = self.env["credit.dunning.level"].browse({level_id for _partner, level_id in groups})
+            moves = self.env["account.move"].browse({row["move_id"] for row in rows})
+            wizard.due_partner_count = total
+            wizard.preview = self.env["ir.qweb"]._render("credit_control.credit_dunning_wizard_preview", {
+                "groups": [{
+                    "partner": partners.browse(partner_id),
+                    "level": levels.browse(level_id),
+                    "invoices": ", ".join(moves.browse([row["move_id"] for row in group_rows]).mapped("name")),
+                    "amount": sum(row["residual"] for row in group_rows),
+                } for (partner_id, level_id), group_rows in groups.items()],
+                "currency": self.env.company.currency_id,
+                "more": max(total - PREVIEW_LIMIT, 0),
+            })
+
+    def action_run(self):
+        """Dun the chosen customers now; without a choice, start the scheduled action for everyone due."""
+        self.ensure_one()
+        communications = self.env["credit.dunning.communication"]
+        if not self.partner_ids:
+            self.env.ref("credit_control.ir_cron_run_dunning").sudo()._trigger()
+            return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+                "type": "info", "message": self.env._("The dunning run started; its communications appear in "
+                                                      "Dunning as they are sent."),
+                "next": {"type": "ir.actions.act_window_close"}}}
+        partner_ids = self.partner_ids.commercial_partner_id.ids
+        self.env["credit.payment.promise"]._credit_close_due_promises()
+        communications._credit_run_batch(len(partner_ids), partner_ids, origin="manual")
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_communication_action")
+        action["domain"] = [("partner_id", "in", partner_ids), ("date", "=", fields.Date.context_today(self))]
+        return action
