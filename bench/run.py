@@ -167,41 +167,38 @@ def oca_credit_control_run(env, ctx):
     run.generate_credit_lines()
 
 
-def dunning_queries_by_invoices(odoo, registry, ctx, customers=20, invoices=(1, 10)):
-    """Queries of one dunning batch of ``customers`` new customers with 1, then 10, overdue invoices each.
+def dunning_batch_queries(odoo, registry, ctx, customers, invoices):
+    """Queries of one dunning batch of ``customers`` new customers with ``invoices`` overdue invoices each.
 
     The invoices are posted before the counter starts, in a transaction that is rolled back.
     """
     from odoo import Command
 
     due = datetime.date.today() - datetime.timedelta(days=DUNNING_LEVELS[-1][1] + 30)
-    results = []
-    for per_customer in invoices:
-        with registry.cursor() as cr:
-            env = bench_env(odoo, cr, ctx)
-            check_ctx = dict(ctx, data=dunning_policies(env, ctx))
-            partners = env["res.partner"].create([{"name": f"Dunning check {i}", "is_company": True}
-                                                  for i in range(customers)])
-            env["account.move"].create([
-                {"move_type": "out_invoice", "partner_id": partner.id, "invoice_date": due,
-                 "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 100.0,
-                                                      "tax_ids": []})]}
-                for partner in partners for _i in range(per_customer)
-            ]).with_context(bypass_risk=True).action_post()
-            env.flush_all()
-            env.invalidate_all()
-            start = odoo.sql_db.sql_counter
-            done, _remaining = env["credit.dunning.communication"]._credit_run_batch(
-                batch_size=customers, partner_ids=partners.ids)
-            env.flush_all()
-            queries = odoo.sql_db.sql_counter - start
-            created = dunning_records(env, check_ctx)
-            cr.rollback()
-        if done != customers or created.get("invoices dunned") != customers * per_customer:
-            raise SystemExit(f"dunning check: expected {customers} customers and {customers * per_customer} "
-                             f"invoices dunned, got {done} and {created}")
-        results.append({"customers": customers, "invoices": customers * per_customer, "queries": queries})
-    return results
+    with registry.cursor() as cr:
+        env = bench_env(odoo, cr, ctx)
+        check_ctx = dict(ctx, data=dunning_policies(env, ctx))
+        partners = env["res.partner"].create([{"name": f"Dunning check {i}", "is_company": True}
+                                              for i in range(customers)])
+        env["account.move"].create([
+            {"move_type": "out_invoice", "partner_id": partner.id, "invoice_date": due, "invoice_date_due": due,
+             "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 100.0,
+                                                  "tax_ids": []})]}
+            for partner in partners for _i in range(invoices)
+        ]).with_context(bypass_risk=True).action_post()
+        env.flush_all()
+        env.invalidate_all()
+        start = odoo.sql_db.sql_counter
+        done, _remaining = env["credit.dunning.communication"]._credit_run_batch(
+            batch_size=customers, partner_ids=partners.ids)
+        env.flush_all()
+        queries = odoo.sql_db.sql_counter - start
+        created = dunning_records(env, check_ctx)
+        cr.rollback()
+    if done != customers or created.get("invoices dunned") != customers * invoices:
+        raise SystemExit(f"[bench] dunning check: expected {customers} customers and {customers * invoices} "
+                         f"invoices dunned, got {done} and {created}")
+    return {"customers": customers, "invoices": customers * invoices, "queries": queries}
 
 
 SCENARIOS = [
@@ -359,9 +356,15 @@ def main():
         dunning_ready = not missing(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}),
                                     (("credit.dunning.communication", "_credit_run_batch"),))
     if dunning_ready:
-        checks["dunning queries by invoices"] = batches = dunning_queries_by_invoices(odoo, registry, ctx)
-        print(f"{'dunning queries by invoices per customer':<44} | one batch of {batches[0]['customers']} customers: "
-              + ", ".join(f"{b['invoices']} invoices {b['queries']} queries" for b in batches), flush=True)
+        # the queries of one batch must not grow with its invoices (20 customers with 1, then 10 invoices each);
+        # 100 customers with 1 invoice each show what each customer costs
+        checks["dunning batch queries"] = batches = [
+            dunning_batch_queries(odoo, registry, ctx, customers, invoices)
+            for customers, invoices in ((20, 1), (20, 10), (100, 1))
+        ]
+        print(f"{'dunning batch queries':<44} | " + " | ".join(
+            f"{b['customers']} customers, {b['invoices']} invoices: {b['queries']} queries" for b in batches),
+            flush=True)
     report = {
         "preset": args.preset, "database": dbname, "size": ctx["size"], "customers": len(ctx["partner_ids"]),
         "repeat": args.repeat, "date": time.strftime("%Y-%m-%d %H:%M:%S"),

@@ -64,3 +64,18 @@ class TestBenchGenerator(TransactionCase):
             savepoint.rollback()
         self.env.invalidate_all()
         self.env.registry.clear_cache()
+
+    def test_history_days(self):
+        """``history_days`` bounds the invoice dates (the dunning preset's three months of open items)."""
+        with self.env.cr.savepoint(flush=False) as savepoint:
+            figures = self.generate.build(self.env, partners=10, lines=200, seed=5, companies=1,
+                                          today=date(2025, 6, 30), history_days=30)
+            company = self.env["res.company"].search([("name", "=", "Bench 5-1")])
+            invoices = self.env["account.move"].search([("company_id", "=", company.id),
+                                                        ("move_type", "=", "out_invoice")])
+            self.assertTrue(invoices)
+            self.assertGreaterEqual(min(invoices.mapped("invoice_date")), date(2025, 5, 31))
+            self.assertEqual(figures["receivable_lines"], 200)
+            savepoint.rollback()
+        self.env.invalidate_all()
+        self.env.registry.clear_cache()
