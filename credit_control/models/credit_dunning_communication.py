@@ -165,7 +165,7 @@ class CreditDunningCommunication(models.Model):
         level add up to less than the level's minimum amount.
         """
         company = self.env.company
-        today = fields.Date.context_today(self)
+        today = self._credit_today()
         partners = self.env["res.partner"]
         self.env.flush_all()
         rows = self.env.execute_query_dict(SQL(
@@ -232,6 +232,11 @@ class CreditDunningCommunication(models.Model):
         ))
         return [row for row in rows if row["move_id"]], rows[0]["partner_total"]
 
+    @api.model
+    def _credit_today(self):
+        """The run's day: today, or the ``credit_dunning_date`` of the context (replaying past runs)."""
+        return fields.Date.to_date(self.env.context.get("credit_dunning_date")) or fields.Date.context_today(self)
+
     def _credit_letter_data(self):
         """The letter's invoices in their own currency, and a total per currency."""
         self.ensure_one()
@@ -248,7 +253,7 @@ class CreditDunningCommunication(models.Model):
         The update locks the rows, so two runs racing on one invoice cannot both dun it: the second one
         fails to serialise and is retried, then finds the invoice already dunned today.
         """
-        today = fields.Date.context_today(self)
+        today = self._credit_today()
         rows = self.env.execute_query(SQL(
             """
             UPDATE account_move m
@@ -268,7 +273,7 @@ class CreditDunningCommunication(models.Model):
     @api.model
     def _credit_create_communications(self, candidates, origin):
         """One communication per customer and level, with a line per invoice; three inserts for the lot."""
-        today = fields.Date.context_today(self)
+        today = self._credit_today()
         groups = defaultdict(list)
         for row in candidates:
             groups[row["partner_id"], row["level_id"]].append(row)
@@ -361,7 +366,7 @@ class CreditDunningCommunication(models.Model):
         call_type = self.env.ref("mail.mail_activity_data_call")
         legal_type = self.env.ref("credit_control.mail_activity_type_credit_legal")
         model_id = self.env["ir.model"]._get_id(self._name)
-        today = fields.Date.context_today(self)
+        today = self._credit_today()
         vals_list = []
         for communication in self.filtered(lambda c: c.action_call or c.action_legal):
             values = {"partner": communication.partner_id.name,
