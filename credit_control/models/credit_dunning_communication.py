@@ -33,7 +33,7 @@ class CreditDunningCommunication(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     level_id = fields.Many2one("credit.dunning.level", required=True, index=True, readonly=True,
                                ondelete="restrict", check_company=True)
-    policy_id = fields.Many2one(related="level_id.policy_id", store=True)
+    policy_id = fields.Many2one(related="level_id.policy_id", string="Dunning Policy", store=True)
     stage = fields.Integer(related="level_id.stage", store=True, aggregator="max")
     date = fields.Date(required=True, readonly=True, index=True, default=fields.Date.context_today)
     user_id = fields.Many2one("res.users", string="Responsible", tracking=True,

@@ -53,10 +53,11 @@ class TestCreditDunning(CreditControlCommon):
         })
 
     def _run(self, day, **kwargs):
-        """Run the daily job on ``day`` until nothing is left; the communications it made."""
+        """Run the daily job on ``day`` until nothing is left, as the cron does (superuser, every company);
+        the communications it made."""
         before = self.dunning.search([])
         with freeze_time(day):
-            while self.dunning._cron_run_dunning(**kwargs):
+            while self.dunning.sudo()._cron_run_dunning(**kwargs):
                 pass
         return self.dunning.search([]) - before
 
@@ -162,9 +163,9 @@ class TestCreditDunning(CreditControlCommon):
                 raise SimulatedCrash()
             self.env.invalidate_all()
             self.assertEqual(self.dunning.search_count([]), 1, "the crashed batch left nothing behind")
-            self.assertEqual(self.dunning._cron_run_dunning(batch_size=1), 1)
-            self.assertEqual(self.dunning._cron_run_dunning(batch_size=1), 0)
-            self.assertEqual(self.dunning._cron_run_dunning(batch_size=1), 0)
+            self.assertEqual(self.dunning._credit_run_batch(batch_size=1), (1, 1))
+            self.assertEqual(self.dunning._credit_run_batch(batch_size=1), (1, 0))
+            self.assertEqual(self.dunning._credit_run_batch(batch_size=1), (0, 0))
         communications = self.dunning.search([])
         self.assertEqual(communications.partner_id, customers)
         self.assertEqual(len(communications), 3, "one communication per customer, none twice")
