@@ -319,7 +319,7 @@ class CreditDunningCommunication(models.Model):
             return
         failures = {}
         for communication in self.filtered("action_email"):
-            if error := communication._credit_send_email():
+            if error := communication._credit_email_customer():
                 failures[communication] = error
         for communication in self.filtered("action_agency"):
             communication._credit_send_agency_package()
@@ -333,20 +333,15 @@ class CreditDunningCommunication(models.Model):
         for error, communications in by_reason.items():
             communications.write({"state": "failed", "failure_reason": error})
 
-    def _credit_send_email(self):
-        """Email this communication to the customer, in the customer's language; None, or why it was not sent.
-
-        Every dunning email leaves through here: override it to queue or route the emails (e.g. queue_job).
-        """
+    def _credit_email_customer(self):
+        """Email the customer its invoices, in its language; None, or why it could not be sent."""
         self.ensure_one()
         recipient = self.recipient_id or self.partner_id
         if not recipient.email_normalized:
             return self.env._("%(partner)s has no valid email address.", partner=recipient.display_name)
         if recipient.is_blacklisted:
             return self.env._("%(email)s is on the email blacklist.", email=recipient.email_normalized)
-        attachments = self.line_ids.move_id.invoice_pdf_report_id
-        self.message_post_with_source(self.level_id.mail_template_id, message_type="comment",
-                                      subtype_xmlid="mail.mt_comment", attachment_ids=attachments.ids)
+        self._credit_send_email(self.level_id.mail_template_id, self.line_ids.move_id.invoice_pdf_report_id)
         return None
 
     def _credit_send_agency_package(self):
@@ -358,8 +353,17 @@ class CreditDunningCommunication(models.Model):
             "res_model": self._name,
             "res_id": self.id,
         })
-        self.message_post_with_source(self.level_id.agency_template_id, message_type="comment",
-                                      subtype_xmlid="mail.mt_comment", attachment_ids=attachment.ids)
+        self._credit_send_email(self.level_id.agency_template_id, attachment)
+
+    def _credit_send_email(self, template, attachments):
+        """Post ``template`` on this communication as an email to the template's recipients, with ``attachments``.
+
+        Every dunning email, to customers and to agencies, leaves through here: override it to queue the
+        sending (e.g. with queue_job) or to route it elsewhere.
+        """
+        self.ensure_one()
+        self.message_post_with_source(template, message_type="comment", subtype_xmlid="mail.mt_comment",
+                                      attachment_ids=attachments.ids)
 
     def _credit_schedule_activities(self):
         """The phone calls and legal actions of these communications, as activities created in one go."""
