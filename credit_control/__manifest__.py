@@ -37,6 +37,7 @@
     "demo": [
         "demo/credit_tier_demo.xml",
         "demo/res_partner_demo.xml",
+        "demo/credit_dunning_demo.xml",
         "demo/credit_control_demo.xml",
     ],
     "assets": {

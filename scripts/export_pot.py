@@ -1,6 +1,7 @@
 """Regenerate each module's .pot and merge it into i18n/zh_CN.po (run through ``make pot``).
 
-Existing zh_CN translations are kept; new strings are added untranslated and listed,
+The scratch database has the demo data, so that the demo's tiers, dunning policies and letters are
+translated too. Existing zh_CN translations are kept; new strings are added untranslated and listed,
 so that the translator knows what to fill in. Obsolete strings are dropped.
 """
 
@@ -39,7 +40,7 @@ def merge(pot_path, po_path):
 
 
 def main():
-    odoo("-i", ",".join(MODULES), "--without-demo=all")
+    odoo("-i", ",".join(MODULES), "--without-demo=")
     try:
         todo = 0
         for module in MODULES:

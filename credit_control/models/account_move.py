@@ -45,13 +45,14 @@ class AccountMove(models.Model):
     # -------------------------------------------------------------------------
 
     def _compute_credit_dunning_count(self):
-        counts = dict(self.env["credit.dunning.line"]._read_group(
+        # Everyone who sees the invoice may see that it was dunned, Credit Control users or not.
+        counts = dict(self.env["credit.dunning.line"].sudo()._read_group(
             [("move_id", "in", self.ids)], ["move_id"], ["__count"]))
         for move in self:
             move.credit_dunning_count = counts.get(move, 0)
 
     def _compute_credit_promise_date(self):
-        promises = self.env["credit.payment.promise"].search(
+        promises = self.env["credit.payment.promise"].sudo().search(
             [("partner_id", "in", self.commercial_partner_id.ids), ("state", "=", "open")])
         dates = {(p.partner_id, p.company_id): p.promise_date for p in promises.sorted("promise_date", reverse=True)}
         for move in self:

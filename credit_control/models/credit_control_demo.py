@@ -49,6 +49,8 @@ class CreditControlDemo(models.AbstractModel):
                 "invoice_payment_term_id": term.id,
                 "currency_id": (eur if xmlid == "partner_xiamen_imports" else self.env.company.currency_id).id,
                 "credit_disputed": xmlid == "partner_chengdu_logistics" and i == months - 1,
+                "credit_dispute_reason": xmlid == "partner_chengdu_logistics" and i == months - 1
+                and "20 pallets delivered damaged; credit note under discussion",
                 "invoice_line_ids": [Command.create({
                     "name": self.env._("Goods delivered"),
                     "quantity": 1,
@@ -61,6 +63,7 @@ class CreditControlDemo(models.AbstractModel):
                        for move in moves.sorted("invoice_date")[: months - open_count]]
         self._pay_invoices([(move, date) for move, date in to_pay if date <= today])
         self._load_credit_files(today)
+        self._load_dunning(today)
         partners._credit_compute_profiles()
         self._load_decisions(today)
 
@@ -81,6 +84,20 @@ class CreditControlDemo(models.AbstractModel):
         for payment, (move, _date) in zip(payments, invoices_and_dates, strict=True):
             (payment.move_id.line_ids | move.line_ids).filtered(
                 lambda line: line.account_id.account_type == "asset_receivable").reconcile()
+
+    def _load_dunning(self, today):
+        """Replay the last three weekly dunning runs, then today's, and record a promise to pay."""
+        dunning = self.env["credit.dunning.communication"]
+        for days_ago in (21, 14, 7, 0):
+            dunning.with_context(credit_dunning_date=today - relativedelta(days=days_ago))._credit_run_batch(10000)
+        volt = self.env.ref("credit_control.partner_shenzhen_volt")
+        self.env["credit.payment.promise"].create({
+            "partner_id": volt.id,
+            "promise_date": today + relativedelta(days=5),
+            "amount": 40000.0,
+            "promised_by": "Ms. Chen, finance manager (phone call)",
+            "note": "Waiting for their customer's payment; will pay on the 5th.",
+        })
 
     def _load_decisions(self, today):
         """Last quarter's reviews and one approved override, as a credit manager would have left them."""

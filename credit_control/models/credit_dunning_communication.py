@@ -33,7 +33,7 @@ class CreditDunningCommunication(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     level_id = fields.Many2one("credit.dunning.level", required=True, index=True, readonly=True,
                                ondelete="restrict", check_company=True)
-    policy_id = fields.Many2one(related="level_id.policy_id", store=True)
+    policy_id = fields.Many2one(related="level_id.policy_id", string="Dunning Policy", store=True)
     stage = fields.Integer(related="level_id.stage", store=True, aggregator="max")
     date = fields.Date(required=True, readonly=True, index=True, default=fields.Date.context_today)
     user_id = fields.Many2one("res.users", string="Responsible", tracking=True,
@@ -165,7 +165,7 @@ class CreditDunningCommunication(models.Model):
         level add up to less than the level's minimum amount.
         """
         company = self.env.company
-        today = fields.Date.context_today(self)
+        today = self._credit_today()
         partners = self.env["res.partner"]
         self.env.flush_all()
         rows = self.env.execute_query_dict(SQL(
@@ -232,6 +232,11 @@ class CreditDunningCommunication(models.Model):
         ))
         return [row for row in rows if row["move_id"]], rows[0]["partner_total"]
 
+    @api.model
+    def _credit_today(self):
+        """The run's day: today, or the ``credit_dunning_date`` of the context (replaying past runs)."""
+        return fields.Date.to_date(self.env.context.get("credit_dunning_date")) or fields.Date.context_today(self)
+
     def _credit_letter_data(self):
         """The letter's invoices in their own currency, and a total per currency."""
         self.ensure_one()
@@ -248,7 +253,7 @@ class CreditDunningCommunication(models.Model):
         The update locks the rows, so two runs racing on one invoice cannot both dun it: the second one
         fails to serialise and is retried, then finds the invoice already dunned today.
         """
-        today = fields.Date.context_today(self)
+        today = self._credit_today()
         rows = self.env.execute_query(SQL(
             """
             UPDATE account_move m
@@ -268,7 +273,7 @@ class CreditDunningCommunication(models.Model):
     @api.model
     def _credit_create_communications(self, candidates, origin):
         """One communication per customer and level, with a line per invoice; three inserts for the lot."""
-        today = fields.Date.context_today(self)
+        today = self._credit_today()
         groups = defaultdict(list)
         for row in candidates:
             groups[row["partner_id"], row["level_id"]].append(row)
@@ -314,7 +319,7 @@ class CreditDunningCommunication(models.Model):
             return
         failures = {}
         for communication in self.filtered("action_email"):
-            if error := communication._credit_send_email():
+            if error := communication._credit_email_customer():
                 failures[communication] = error
         for communication in self.filtered("action_agency"):
             communication._credit_send_agency_package()
@@ -328,20 +333,15 @@ class CreditDunningCommunication(models.Model):
         for error, communications in by_reason.items():
             communications.write({"state": "failed", "failure_reason": error})
 
-    def _credit_send_email(self):
-        """Email this communication to the customer, in the customer's language; None, or why it was not sent.
-
-        Every dunning email leaves through here: override it to queue or route the emails (e.g. queue_job).
-        """
+    def _credit_email_customer(self):
+        """Email the customer its invoices, in its language; None, or why it could not be sent."""
         self.ensure_one()
         recipient = self.recipient_id or self.partner_id
         if not recipient.email_normalized:
             return self.env._("%(partner)s has no valid email address.", partner=recipient.display_name)
         if recipient.is_blacklisted:
             return self.env._("%(email)s is on the email blacklist.", email=recipient.email_normalized)
-        attachments = self.line_ids.move_id.invoice_pdf_report_id
-        self.message_post_with_source(self.level_id.mail_template_id, message_type="comment",
-                                      subtype_xmlid="mail.mt_comment", attachment_ids=attachments.ids)
+        self._credit_send_email(self.level_id.mail_template_id, self.line_ids.move_id.invoice_pdf_report_id)
         return None
 
     def _credit_send_agency_package(self):
@@ -353,15 +353,24 @@ class CreditDunningCommunication(models.Model):
             "res_model": self._name,
             "res_id": self.id,
         })
-        self.message_post_with_source(self.level_id.agency_template_id, message_type="comment",
-                                      subtype_xmlid="mail.mt_comment", attachment_ids=attachment.ids)
+        self._credit_send_email(self.level_id.agency_template_id, attachment)
+
+    def _credit_send_email(self, template, attachments):
+        """Post ``template`` on this communication as an email to the template's recipients, with ``attachments``.
+
+        Every dunning email, to customers and to agencies, leaves through here: override it to queue the
+        sending (e.g. with queue_job) or to route it elsewhere.
+        """
+        self.ensure_one()
+        self.message_post_with_source(template, message_type="comment", subtype_xmlid="mail.mt_comment",
+                                      attachment_ids=attachments.ids)
 
     def _credit_schedule_activities(self):
         """The phone calls and legal actions of these communications, as activities created in one go."""
         call_type = self.env.ref("mail.mail_activity_data_call")
         legal_type = self.env.ref("credit_control.mail_activity_type_credit_legal")
         model_id = self.env["ir.model"]._get_id(self._name)
-        today = fields.Date.context_today(self)
+        today = self._credit_today()
         vals_list = []
         for communication in self.filtered(lambda c: c.action_call or c.action_legal):
             values = {"partner": communication.partner_id.name,

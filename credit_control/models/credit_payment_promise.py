@@ -78,7 +78,8 @@ class CreditPaymentPromise(models.Model):
         for promise in promises:
             if promise.partner_id != promise.partner_id.commercial_partner_id:
                 promise.partner_id = promise.partner_id.commercial_partner_id
-            promise.partner_id.message_post(body=self.env._(
+            # Logged on the customer by a user who may not edit customers: as superuser, in the user's name.
+            promise.partner_id.sudo().message_post(author_id=self.env.user.partner_id.id, body=self.env._(
                 "Promise to pay %(amount)s by %(date)s, made by %(who)s.",
                 amount=promise.partner_id._credit_money(promise.amount), date=promise.promise_date,
                 who=promise.promised_by))
@@ -114,7 +115,7 @@ class CreditPaymentPromise(models.Model):
         kept.write({"state": "kept", "closed_on": today})
         broken.write({"state": "broken", "closed_on": today})
         for promise in broken:
-            promise.partner_id.message_post(body=self.env._(
+            promise.partner_id.sudo().message_post(author_id=self.env.user.partner_id.id, body=self.env._(
                 "Promise to pay broken: %(amount)s promised by %(who)s for %(date)s, %(paid)s paid. Dunning resumes.",
                 amount=promise.partner_id._credit_money(promise.amount), who=promise.promised_by,
                 date=promise.promise_date, paid=promise.partner_id._credit_money(promise.paid_amount)))

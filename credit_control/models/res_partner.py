@@ -176,9 +176,10 @@ class ResPartner(models.Model):
             ["credit_dunning_level_id:array_agg"]))
         disputes = dict(moves._read_group(open_invoices + [("credit_disputed", "=", True)],
                                           ["commercial_partner_id"], ["__count"]))
-        communications = dict(self.env["credit.dunning.communication"]._read_group(
+        # Accounting users see the level and the promise of a customer, as they see its exposure.
+        communications = dict(self.env["credit.dunning.communication"].sudo()._read_group(
             [("partner_id", "in", commercial_ids), ("company_id", "=", company.id)], ["partner_id"], ["__count"]))
-        promises = dict(self.env["credit.payment.promise"]._read_group(
+        promises = dict(self.env["credit.payment.promise"].sudo()._read_group(
             [("partner_id", "in", commercial_ids), ("company_id", "=", company.id), ("state", "=", "open")],
             ["partner_id"], ["promise_date:max"]))
         all_levels = self.env["credit.dunning.level"].browse(

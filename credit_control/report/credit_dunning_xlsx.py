@@ -12,7 +12,7 @@ def dunning_columns(env):
     return [
         (env._("Date"), 12, lambda c: c.date, "date"),
         (env._("Customer"), 32, lambda c: c.partner_id.display_name, None),
-        (env._("Policy"), 20, lambda c: c.policy_id.name, None),
+        (env._("Dunning Policy"), 20, lambda c: c.policy_id.name, None),
         (env._("Level"), 20, lambda c: c.level_id.name, None),
         (env._("Channels"), 30, lambda c: ", ".join(labels[name] for name in channels if c[name]), None),
         (env._("Invoices"), 30, lambda c: ", ".join(c.line_ids.move_id.mapped("name")), "wrap"),

@@ -11,6 +11,14 @@ from odoo.tools import mute_logger
 from odoo.addons.credit_control.exceptions import CreditLimitExceeded
 
 
+def _company(env):
+    """A fresh company with a chart of accounts, committed with the caller's cursor."""
+    company = env["res.company"].create({
+        "name": f"Concurrency Co {uuid.uuid4().hex[:8]}", "account_use_credit_limit": True})
+    env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+    return company.with_context(allowed_company_ids=company.ids)
+
+
 @tagged("post_install", "-at_install")
 class TestCreditConcurrency(BaseCase):
     """Two database transactions post invoices for one customer at the same moment.
@@ -24,11 +32,8 @@ class TestCreditConcurrency(BaseCase):
         super().setUp()
         self.registry = Registry(get_db_name())
         with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {})
-            company = env["res.company"].create({
-                "name": f"Concurrency Co {uuid.uuid4().hex[:8]}", "account_use_credit_limit": True})
-            env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
-            env = env(context={"allowed_company_ids": company.ids})
+            company = _company(api.Environment(cr, api.SUPERUSER_ID, {}))
+            env = company.env
             partner = env["res.partner"].create({"name": "Racer", "is_company": True})
             partner.with_company(company).credit_limit = 1000.0
             self.move_ids = env["account.move"].with_company(company).create([{
@@ -86,3 +91,63 @@ class TestCreditConcurrency(BaseCase):
         with self.registry.cursor() as cr:
             states = self._env(cr)["account.move"].browse(self.move_ids).mapped("state")
         self.assertEqual(states, ["posted", "draft"])
+
+
+@tagged("post_install", "-at_install")
+class TestDunningConcurrency(BaseCase):
+    """The scheduled dunning run and a manual run dun the same invoice at the same moment: one of them wins."""
+
+    def setUp(self):
+        super().setUp()
+        self.registry = Registry(get_db_name())
+        with self.registry.cursor() as cr:
+            company = _company(api.Environment(cr, api.SUPERUSER_ID, {}))
+            env = company.env
+            company.credit_dunning_policy_id = env["credit.dunning.policy"].create({
+                "name": "Race policy", "company_id": company.id,
+                "level_ids": [Command.create({"name": "Letter", "offset_days": 10, "action_letter": True})]})
+            partner = env["res.partner"].create({"name": "Late payer", "is_company": True})
+            move = env["account.move"].with_company(company).create({
+                "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": "2026-01-01",
+                "invoice_date_due": "2026-01-31",
+                "invoice_line_ids": [Command.create({"name": "Goods", "price_unit": 600.0, "tax_ids": []})],
+            })
+            move.action_post()
+            self.company_id, self.partner_id, self.move_id = company.id, partner.id, move.id
+
+    def tearDown(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+            env["credit.dunning.communication"].search([("company_id", "=", self.company_id)]).unlink()
+            move = env["account.move"].browse(self.move_id)
+            move.button_draft()
+            move.with_context(force_delete=True).unlink()
+            env["res.partner"].browse(self.partner_id).active = False
+            env["res.company"].browse(self.company_id).active = False
+        super().tearDown()
+
+    def _dunning(self, cr):
+        env = api.Environment(cr, api.SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+        return env["credit.dunning.communication"]
+
+    def test_two_runs_at_once_dun_once(self):
+        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            manual = self._dunning(cr2)
+            self.assertEqual(manual._credit_dunning_candidates(10)[1], 1, "the manual run sees the invoice due")
+            self.assertEqual(self._dunning(cr1)._credit_run_batch(10), (1, 0))
+            cr1.commit()
+
+            # The manual run read the invoice before the scheduled run committed: its claim fails to serialise...
+            with self.assertRaises(SerializationFailure), mute_logger("odoo.sql_db"):
+                manual._credit_run_batch(10, origin="manual")
+            cr2.rollback()
+            # ...and Odoo's retry finds the invoice already dunned today.
+            self.assertEqual(self._dunning(cr2)._credit_run_batch(10, origin="manual"), (0, 0))
+            cr2.commit()
+
+        with self.registry.cursor() as cr:
+            communications = self._dunning(cr).search([("company_id", "=", self.company_id)])
+            self.assertEqual(len(communications), 1)
+            self.assertEqual(communications.origin, "cron")
+            self.assertEqual(communications.line_ids.move_id.id, self.move_id)
+

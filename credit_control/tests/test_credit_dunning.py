@@ -53,10 +53,11 @@ class TestCreditDunning(CreditControlCommon):
         })
 
     def _run(self, day, **kwargs):
-        """Run the daily job on ``day`` until nothing is left; the communications it made."""
+        """Run the daily job on ``day`` until nothing is left, as the cron does (superuser, every company);
+        the communications it made."""
         before = self.dunning.search([])
         with freeze_time(day):
-            while self.dunning._cron_run_dunning(**kwargs):
+            while self.dunning.sudo()._cron_run_dunning(**kwargs):
                 pass
         return self.dunning.search([]) - before
 
@@ -162,9 +163,9 @@ class TestCreditDunning(CreditControlCommon):
                 raise SimulatedCrash()
             self.env.invalidate_all()
             self.assertEqual(self.dunning.search_count([]), 1, "the crashed batch left nothing behind")
-            self.assertEqual(self.dunning._cron_run_dunning(batch_size=1), 1)
-            self.assertEqual(self.dunning._cron_run_dunning(batch_size=1), 0)
-            self.assertEqual(self.dunning._cron_run_dunning(batch_size=1), 0)
+            self.assertEqual(self.dunning._credit_run_batch(batch_size=1), (1, 1))
+            self.assertEqual(self.dunning._credit_run_batch(batch_size=1), (1, 0))
+            self.assertEqual(self.dunning._credit_run_batch(batch_size=1), (0, 0))
         communications = self.dunning.search([])
         self.assertEqual(communications.partner_id, customers)
         self.assertEqual(len(communications), 3, "one communication per customer, none twice")
@@ -406,11 +407,23 @@ class TestCreditDunning(CreditControlCommon):
         with self.assertRaises(AccessError):
             self.customer.with_user(user).credit_dunning_policy_id = self.policy
         # ... but they run the dunning and record promises.
-        self._invoice(self.customer, 100.0, "2026-01-01", days=30)
+        invoice = self._invoice(self.customer, 100.0, "2026-01-01", days=30)
         with freeze_time("2026-05-31"):
             self.env["credit.dunning.wizard"].with_user(user).with_context(
                 active_model="res.partner", active_ids=self.customer.ids).create({}).action_run()
+            self.env["credit.payment.promise"].with_user(user).create({
+                "partner_id": self.customer.id, "promise_date": "2026-06-10", "amount": 100.0,
+                "promised_by": "Mr Lee"})
         self.assertEqual(self.dunning.search_count([("partner_id", "=", self.customer.id)]), 1)
+        # An accountant outside Credit Control still opens the invoice and sees that it was dunned.
+        accountant = new_test_user(self.env, "accountant_only", groups="account.group_account_invoice",
+                                   company_id=self.env.company.id)
+        with freeze_time("2026-05-31"):
+            values = invoice.with_user(accountant).read(["credit_dunning_count", "credit_promise_date"])[0]
+        self.assertEqual(values["credit_dunning_count"], 1)
+        self.assertEqual(str(values["credit_promise_date"]), "2026-06-10")
+        with self.assertRaises(AccessError):
+            self.dunning.with_user(accountant).search([])
 
     def test_policy_from_partner_then_tier_then_company(self):
         strict = self._policy("Strict", [("Strict reminder", -7, {"action_letter": True})])

@@ -72,3 +72,19 @@ class TestCreditControlUi(HttpCase):
         self.assertIn("Step Click Approve override", str(caught.exception))
         self.assertEqual(self.draft.state, "draft")
         self.assertFalse(self.draft.credit_override_ids)
+
+    def test_credit_controller_runs_dunning_for_a_customer(self):
+        policy = self.env["credit.dunning.policy"].create({"name": "Tour policy", "level_ids": [(0, 0, {
+            "name": "Tour reminder", "offset_days": -5, "action_email": True,
+            "mail_template_id": self.env.ref("credit_control.mail_template_dunning").id,
+            "message": "Please pay the invoices below."})]})
+        self.env.company.credit_dunning_policy_id = policy
+        self.customer.email = "ap@tour.example"
+        self.start_tour("/odoo/action-credit_control.res_partner_credit_profile_action",
+                        "credit_control_dunning_tour", login="cc_user")
+        communication = self.env["credit.dunning.communication"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(communication.level_id.name, "Tour reminder")
+        self.assertEqual(communication.origin, "manual")
+        self.assertEqual(communication.state, "done")
+        self.assertIn("Please pay the invoices below.", communication.message_ids.filtered(
+            lambda m: m.message_type == "comment").body)

@@ -64,5 +64,6 @@ class CreditDunningWizard(models.TransientModel):
         self.env["credit.payment.promise"]._credit_close_due_promises()
         communications._credit_run_batch(len(partner_ids), partner_ids, origin="manual")
         action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_communication_action")
-        action["domain"] = [("partner_id", "in", partner_ids), ("date", "=", fields.Date.context_today(self))]
+        action.update(domain=[("partner_id", "in", partner_ids), ("date", "=", fields.Date.context_today(self))],
+                      context={"create": False})
         return action

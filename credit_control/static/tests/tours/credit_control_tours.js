@@ -164,3 +164,45 @@ tours.add("credit_control_zh_cn_tour", {
         },
     ],
 });
+
+// Credit controller: preview and run the dunning of one customer, then close the communication.
+tours.add("credit_control_dunning_tour", {
+    steps: () => [
+        {
+            content: "Select the customer",
+            trigger: ".o_data_row:contains('Tour Customer') .o_list_record_selector input",
+            run: "click",
+        },
+        {
+            content: "Open the Actions menu",
+            trigger: ".o_cp_action_menus .dropdown-toggle",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown-item:contains('Dunning Run')",
+            run: "click",
+        },
+        {
+            content: "The preview shows what will be sent",
+            trigger: ".modal div[name='preview'] td:contains('Tour reminder')",
+        },
+        {
+            trigger: ".modal button[name='action_run']",
+            run: "click",
+        },
+        {
+            content: "Open the communication that was sent",
+            trigger: ".o_data_row:contains('Sent') td[name='partner_id']:contains('Tour Customer')",
+            run: "click",
+        },
+        {
+            content: "Close it once followed up",
+            trigger: ".o_form_view button[name='action_done']",
+            run: "click",
+        },
+        {
+            trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Done')",
+        },
+    ],
+});
+
