@@ -30,7 +30,7 @@ OCA_RISK_FIELDS = ["risk_invoice_open", "risk_invoice_unpaid", "risk_account_amo
                    "risk_total", "risk_exception"]
 # The dunning levels of both policies (ours and OCA's): name, days after the due date; letters only, no email.
 DUNNING_LEVELS = (("First reminder", 10), ("Second reminder", 30), ("Final notice", 60), ("Legal warning", 90))
-DUNNING_BATCH = 500  # customers per _credit_run_batch call, the scheduled action's default
+DUNNING_BATCH = 2000  # customers per _credit_run_batch call, the scheduled action's default
 
 
 @dataclass

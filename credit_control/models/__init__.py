@@ -4,6 +4,7 @@ from . import credit_dunning_communication
 from . import credit_dunning_level
 from . import credit_dunning_line
 from . import credit_dunning_policy
+from . import credit_dunning_run
 from . import credit_file_item
 from . import credit_file_item_type
 from . import credit_override

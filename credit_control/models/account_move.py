@@ -20,17 +20,17 @@ class AccountMove(models.Model):
         help="Dunning resumes after this date if the dispute is not settled; empty: until the dispute is cleared.",
     )
     credit_dunning_level_id = fields.Many2one(
-        "credit.dunning.level", string="Dunning Level", copy=False, readonly=True, index="btree_not_null",
-        help="The last dunning level this invoice reached.",
+        "credit.dunning.level", string="Dunning Level", compute="_compute_credit_dunning",
+        help="The last dunning level this invoice reached (cancelled communications aside).",
     )
-    credit_dunning_date = fields.Date(string="Last Dunned On", copy=False, readonly=True)
+    credit_dunning_date = fields.Date(string="Last Dunned On", compute="_compute_credit_dunning")
     credit_collection_state = fields.Selection(
         selection=[("agency", "Handed over to agency"), ("legal", "Legal action")],
         string="Collection", copy=False, readonly=True, index="btree_not_null",
     )
     credit_dunning_line_ids = fields.One2many("credit.dunning.line", "move_id", string="Dunning History",
                                               readonly=True)
-    credit_dunning_count = fields.Integer(compute="_compute_credit_dunning_count")
+    credit_dunning_count = fields.Integer(compute="_compute_credit_dunning")
     credit_promise_date = fields.Date(
         string="Promised Payment", compute="_compute_credit_promise_date", search="_search_credit_promise_date",
         help="The customer promised to pay by this date; dunning pauses until then.",
@@ -44,11 +44,15 @@ class AccountMove(models.Model):
     # COMPUTE
     # -------------------------------------------------------------------------
 
-    def _compute_credit_dunning_count(self):
+    def _compute_credit_dunning(self):
         # Everyone who sees the invoice may see that it was dunned, Credit Control users or not.
-        counts = dict(self.env["credit.dunning.line"].sudo()._read_group(
-            [("move_id", "in", self.ids)], ["move_id"], ["__count"]))
+        lines = self.env["credit.dunning.line"].sudo()
+        counts = dict(lines._read_group([("move_id", "in", self.ids)], ["move_id"], ["__count"]))
+        current = lines._credit_current_levels(self.ids)
         for move in self:
+            level_id, date = current.get(move.id, (False, False))
+            move.credit_dunning_level_id = level_id
+            move.credit_dunning_date = date
             move.credit_dunning_count = counts.get(move, 0)
 
     def _compute_credit_promise_date(self):

@@ -110,11 +110,12 @@ class CreditDunningCommunication(models.Model):
     # -------------------------------------------------------------------------
 
     @api.model
-    def _cron_run_dunning(self, batch_size=500):
+    def _cron_run_dunning(self, batch_size=2000):
         """Dun one batch of customers of one company; the cron runner commits and calls again while work remains.
 
-        Crash-safe: an invoice's level and dunning date are written in the transaction that makes its
-        communication, so a batch is done entirely or not at all and a new run resumes with what is left.
+        Crash-safe: a batch's communications, its invoices' dunning lines and the run's progress are written in
+        one transaction, so a batch is done entirely or not at all and the next call resumes after the last
+        committed batch.
         """
         companies = self.env["credit.dunning.policy"].sudo().search([]).company_id.sorted("id")
         done, remaining = 0, 0
@@ -122,7 +123,8 @@ class CreditDunningCommunication(models.Model):
             dunning = self.with_company(company)
             dunning.env["credit.payment.promise"]._credit_close_due_promises()
             if done:
-                remaining += dunning._credit_dunning_partner_count()
+                run = dunning._credit_todays_run()
+                remaining += 0 if run.state == "done" else max(run.customer_total - run.customer_count, 1)
                 continue
             done, remaining_here = dunning._credit_run_batch(batch_size)
             remaining += remaining_here
@@ -134,45 +136,81 @@ class CreditDunningCommunication(models.Model):
     # -------------------------------------------------------------------------
 
     @api.model
-    def _credit_run_batch(self, batch_size=500, partner_ids=None, origin="cron"):
-        """Dun up to ``batch_size`` customers of the current company; return (customers done, customers left).
+    def _credit_run_batch(self, batch_size=2000, partner_ids=None, origin="cron"):
+        """Dun a batch of customers of the current company; return (customers checked, customers left).
 
-        A constant number of queries for the batch whatever its number of invoices: one to find what is
-        due, one to claim the invoices, one insert per record type, and the dispatch.
+        Without ``partner_ids``, the batch is the next ``batch_size`` customers with open invoices, in id
+        order, after where today's run (``credit.dunning.run``) stopped. A constant number of queries whatever
+        the number of invoices: one to pick the customers, one to find what is due, one insert per table.
         """
-        candidates, total = self._credit_dunning_candidates(batch_size, partner_ids)
-        if not candidates:
-            return 0, 0
-        claimed = self._credit_claim(candidates)
-        communications = self._credit_create_communications(
-            [row for row in candidates if row["move_id"] in claimed], origin)
+        run, remaining = None, 0
+        if partner_ids is None:
+            run = self._credit_todays_run()
+            if run.state == "done":
+                return 0, 0
+            partner_ids = self._credit_pending_partner_ids(run.last_partner_id, batch_size)
+        candidates = self._credit_dunning_candidates(partner_ids) if partner_ids else []
+        communications = self._credit_create_communications(candidates, origin)
         communications.filtered("level_id.auto_send")._credit_dispatch()
-        done = len({row["partner_id"] for row in candidates})
-        return done, total - done
+        if run:
+            checked = run.customer_count + len(partner_ids)
+            # a short batch was the last one; otherwise what is left, at least one more call to find out
+            remaining = max(run.customer_total - checked, 1) if len(partner_ids) == batch_size else 0
+            run.write({
+                "last_partner_id": partner_ids[-1] if partner_ids else run.last_partner_id,
+                "customer_count": checked,
+                "communication_count": run.communication_count + len(communications),
+                "invoice_count": run.invoice_count + len(candidates),
+                "state": "running" if remaining else "done",
+            })
+        return len(partner_ids), remaining
 
     @api.model
-    def _credit_dunning_partner_count(self):
-        return self._credit_dunning_candidates(0)[1]
+    def _credit_todays_run(self):
+        """Today's run of the current company, made (with the number of customers to check) on first use."""
+        today = self._credit_today()
+        runs = self.env["credit.dunning.run"].sudo()
+        run = runs.search([("company_id", "=", self.env.company.id), ("date", "=", today)], limit=1)
+        if not run:
+            self.env["account.move"].flush_model()
+            [(total,)] = self.env.execute_query(SQL(
+                "SELECT COUNT(DISTINCT commercial_partner_id) FROM account_move WHERE %s",
+                self._credit_open_invoice_sql()))
+            run = runs.create({"company_id": self.env.company.id, "date": today, "customer_total": total})
+        return run
 
     @api.model
-    def _credit_dunning_candidates(self, batch_size, partner_ids=None):
-        """The invoices of the current company due for their next level today, for the first ``batch_size``
-        customers that have some, and the number of such customers (``batch_size`` 0 only counts them).
+    def _credit_pending_partner_ids(self, after, limit):
+        """The next ``limit`` customers of the current company with open invoices, in id order, after ``after``."""
+        self.env["account.move"].flush_model()
+        rows = self.env.execute_query(SQL(
+            "SELECT commercial_partner_id FROM account_move WHERE %s AND commercial_partner_id > %s "
+            "GROUP BY 1 ORDER BY 1 LIMIT %s", self._credit_open_invoice_sql(), after, limit))
+        return [partner_id for (partner_id,) in rows]
+
+    @api.model
+    def _credit_open_invoice_sql(self):
+        return SQL("company_id = %s AND state = 'posted' AND move_type = 'out_invoice' "
+                   "AND payment_state IN ('not_paid', 'partial')", self.env.company.id)
+
+    @api.model
+    def _credit_dunning_candidates(self, partner_ids=None):
+        """The invoices of these customers (None: all) of the current company due for their next level today.
 
         An invoice moves to the level that follows its current one, never further: a long-overdue invoice
         climbs the ladder one run at a time. It is skipped while it is disputed, while its customer has a
         pending promise to pay, once it was dunned today, and when the customer's invoices reaching the
-        level add up to less than the level's minimum amount.
+        level add up to less than the level's minimum amount. Its current level is that of its latest dunning
+        line whose communication was not cancelled.
         """
         company = self.env.company
         today = self._credit_today()
         partners = self.env["res.partner"]
         self.env.flush_all()
-        rows = self.env.execute_query_dict(SQL(
+        return self.env.execute_query_dict(SQL(
             """
             WITH items AS (
                 SELECT m.id AS move_id, m.commercial_partner_id AS partner_id, m.currency_id,
-                       m.credit_dunning_level_id AS current_level_id,
                        MIN(l.date_maturity) AS date_due,
                        SUM(l.amount_residual) AS residual,
                        SUM(l.amount_residual_currency) AS residual_currency
@@ -180,15 +218,34 @@ class CreditDunningCommunication(models.Model):
                   JOIN account_move_line l ON l.move_id = m.id
                  WHERE m.company_id = %(company)s AND m.state = 'posted' AND m.move_type = 'out_invoice'
                    AND m.payment_state IN ('not_paid', 'partial')
-                   AND (m.credit_dunning_date IS NULL OR m.credit_dunning_date < %(today)s)
                    AND NOT (m.credit_disputed IS TRUE
                             AND (m.credit_dispute_until IS NULL OR m.credit_dispute_until >= %(today)s))
                    AND (%(partner_ids)s IS NULL OR m.commercial_partner_id = ANY(%(partner_ids)s))
+                   AND m.commercial_partner_id NOT IN (%(paused)s)
                    AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
                    AND l.reconciled IS NOT TRUE
-                   AND m.commercial_partner_id NOT IN (%(paused)s)
                  GROUP BY m.id
                 HAVING SUM(l.amount_residual) > 0
+            ), history AS MATERIALIZED (
+                -- the customers' dunning lines, read once (hash-joined below, however many lines a run adds)
+                SELECT dl.move_id, dl.date, dl.id, lv.offset_days, c.state
+                  FROM credit_dunning_line dl
+                  JOIN credit_dunning_communication c ON c.id = dl.communication_id
+                  JOIN credit_dunning_level lv ON lv.id = dl.level_id
+                 WHERE dl.company_id = %(company)s
+                   AND (%(partner_ids)s IS NULL OR dl.partner_id = ANY(%(partner_ids)s))
+            ), dunned_today AS MATERIALIZED (
+                SELECT DISTINCT move_id FROM history WHERE date = %(today)s
+            ), reached AS MATERIALIZED (
+                SELECT DISTINCT ON (move_id) move_id, offset_days
+                  FROM history
+                 WHERE state != 'cancelled'
+                 ORDER BY move_id, date DESC, id DESC
+            ), levels AS (
+                SELECT lv.id AS level_id, lv.policy_id, lv.offset_days, COALESCE(lv.min_amount, 0) AS min_amount,
+                       LAG(lv.offset_days) OVER (PARTITION BY lv.policy_id ORDER BY lv.offset_days) AS previous_offset
+                  FROM credit_dunning_level lv
+                  JOIN credit_dunning_policy p ON p.id = lv.policy_id AND p.active
             ), policies AS (
                 SELECT cp.id AS partner_id,
                        COALESCE(%(partner_policy)s, t.dunning_policy_id, c.credit_dunning_policy_id) AS policy_id
@@ -197,40 +254,29 @@ class CreditDunningCommunication(models.Model):
                   LEFT JOIN credit_tier t ON t.id = %(partner_tier)s
                  WHERE cp.id IN (SELECT partner_id FROM items)
             ), due AS (
+                -- the level after the current one: due later than it, and the one before it is not
                 SELECT i.*, nxt.level_id, nxt.offset_days, nxt.min_amount,
                        SUM(i.residual) OVER (PARTITION BY i.partner_id, nxt.level_id) AS level_total
                   FROM items i
                   JOIN policies pol ON pol.partner_id = i.partner_id
-                  JOIN credit_dunning_policy p ON p.id = pol.policy_id AND p.active
-                  LEFT JOIN credit_dunning_level cur ON cur.id = i.current_level_id
-                  JOIN LATERAL (
-                      SELECT lv.id AS level_id, lv.offset_days, COALESCE(lv.min_amount, 0) AS min_amount
-                        FROM credit_dunning_level lv
-                       WHERE lv.policy_id = pol.policy_id
-                         AND (cur.id IS NULL OR lv.offset_days > cur.offset_days)
-                       ORDER BY lv.offset_days
-                       LIMIT 1
-                  ) nxt ON i.date_due + nxt.offset_days <= %(today)s
-            ), kept AS (
-                SELECT * FROM due WHERE level_total >= min_amount
+                  LEFT JOIN reached cur ON cur.move_id = i.move_id
+                  LEFT JOIN dunned_today today ON today.move_id = i.move_id
+                  JOIN levels nxt ON nxt.policy_id = pol.policy_id
+                   AND nxt.offset_days > COALESCE(cur.offset_days, %(floor)s)
+                   AND COALESCE(nxt.previous_offset, %(floor)s) <= COALESCE(cur.offset_days, %(floor)s)
+                 WHERE i.date_due + nxt.offset_days <= %(today)s AND today.move_id IS NULL
             )
-            SELECT (SELECT COUNT(DISTINCT partner_id) FROM kept) AS partner_total, b.*
-              FROM (SELECT 1) one
-              LEFT JOIN (
-                  SELECT k.move_id, k.partner_id, k.level_id, k.currency_id, k.date_due, k.residual,
-                         k.residual_currency, k.offset_days
-                    FROM kept k
-                   WHERE k.partner_id IN (SELECT DISTINCT partner_id FROM kept ORDER BY partner_id LIMIT %(limit)s)
-              ) b ON TRUE
-             ORDER BY b.partner_id, b.offset_days, b.move_id
+            SELECT move_id, partner_id, level_id, currency_id, date_due, residual, residual_currency
+              FROM due
+             WHERE level_total >= min_amount
+             ORDER BY partner_id, offset_days, move_id
             """,
-            company=company.id, today=today, limit=batch_size,
+            company=company.id, today=today, floor=-(2 ** 31),
             paused=self.env["credit.payment.promise"]._credit_open_promise_partner_sql(),
             partner_ids=list(partner_ids) if partner_ids is not None else None,
             partner_policy=partners._field_to_sql("cp", "credit_dunning_policy_id"),
             partner_tier=partners._field_to_sql("cp", "credit_tier_id"),
         ))
-        return [row for row in rows if row["move_id"]], rows[0]["partner_total"]
 
     @api.model
     def _credit_today(self):
@@ -247,71 +293,69 @@ class CreditDunningCommunication(models.Model):
         } for line in self.line_ids])
 
     @api.model
-    def _credit_claim(self, candidates):
-        """Move the candidate invoices to their new level, unless a concurrent run did it first; the ids moved.
-
-        The update locks the rows, so two runs racing on one invoice cannot both dun it: the second one
-        fails to serialise and is retried, then finds the invoice already dunned today.
-        """
-        today = self._credit_today()
-        rows = self.env.execute_query(SQL(
-            """
-            UPDATE account_move m
-               SET credit_dunning_level_id = v.level_id, credit_dunning_date = %(today)s,
-                   write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
-              FROM jsonb_to_recordset(%(values)s::jsonb) AS v(move_id int, level_id int)
-             WHERE m.id = v.move_id AND (m.credit_dunning_date IS NULL OR m.credit_dunning_date < %(today)s)
-            RETURNING m.id
-            """,
-            today=today, uid=self.env.uid,
-            values=json.dumps([{"move_id": row["move_id"], "level_id": row["level_id"]} for row in candidates]),
-        ))
-        self.env["account.move"].invalidate_model(["credit_dunning_level_id", "credit_dunning_date", "write_uid",
-                                                   "write_date"])
-        return {move_id for (move_id,) in rows}
-
-    @api.model
     def _credit_create_communications(self, candidates, origin):
-        """One communication per customer and level, with a line per invoice; three inserts for the lot."""
+        """One communication per customer and level, with a line per invoice: one insert per table for the lot.
+
+        Plain SQL inserts: a run makes tens of thousands of lines, and these records have no ORM-side logic
+        (no tracking, no computed field to recompute). The unique (invoice, day) index on the lines makes a
+        concurrent run dunning the same invoice fail instead of dunning it twice.
+        """
+        if not candidates:
+            return self.browse()
         today = self._credit_today()
         groups = defaultdict(list)
         for row in candidates:
             groups[row["partner_id"], row["level_id"]].append(row)
         partners = self.env["res.partner"].browse({partner_id for partner_id, _level_id in groups})
         levels = self.env["credit.dunning.level"].browse({level_id for _partner_id, level_id in groups})
+        users = partners._credit_responsible_users()
         emailed = {partner_id for partner_id, level_id in groups if levels.browse(level_id).action_email}
         recipients = {partner.id: partner.address_get(["invoice"])["invoice"]
                       for partner in partners if partner.id in emailed}
-        vals_list = []
-        for (partner_id, level_id), rows in groups.items():
-            level = levels.browse(level_id)
-            vals_list.append({
-                "partner_id": partner_id,
-                "recipient_id": recipients.get(partner_id, partner_id),
-                "company_id": self.env.company.id,
-                "level_id": level_id,
-                "date": today,
-                "user_id": partners.browse(partner_id)._credit_responsible_user().id,
-                "origin": origin,
+        stamp = {"uid": self.env.uid, "now": self.env.cr.now(), "today": today, "company": self.env.company.id}
+        self.env.flush_all()
+        created = self.env.execute_query(SQL(
+            """
+            INSERT INTO credit_dunning_communication (
+                partner_id, recipient_id, company_id, level_id, policy_id, stage, date, user_id, state, origin,
+                amount_due, action_email, action_letter, action_call, action_agency, action_legal, action_hold,
+                agency_partner_id, create_uid, create_date, write_uid, write_date)
+            SELECT v.partner_id, v.recipient_id, %(company)s, lv.id, lv.policy_id, lv.stage, %(today)s, v.user_id,
+                   'draft', %(origin)s, v.amount_due, lv.action_email, lv.action_letter, lv.action_call,
+                   lv.action_agency, lv.action_legal, lv.action_hold, lv.agency_partner_id,
+                   %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM jsonb_to_recordset(%(values)s::jsonb)
+                   AS v(partner_id int, recipient_id int, level_id int, user_id int, amount_due numeric)
+              JOIN credit_dunning_level lv ON lv.id = v.level_id
+            RETURNING id, partner_id, level_id
+            """,
+            origin=origin, values=json.dumps([{
+                "partner_id": partner_id, "recipient_id": recipients.get(partner_id, partner_id),
+                "level_id": level_id, "user_id": users[partner_id].id,
                 "amount_due": sum(row["residual"] for row in rows),
-                "agency_partner_id": level.agency_partner_id.id,
-                **{channel: level[channel] for channel in CHANNELS},
-            })
-        communications = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(vals_list)
-        self.env["credit.dunning.line"].create([
-            {
-                "communication_id": communication.id,
-                "move_id": row["move_id"],
-                "currency_id": row["currency_id"],
-                "date_due": row["date_due"],
-                "days_overdue": (today - row["date_due"]).days,
-                "amount_residual": row["residual_currency"],
-                "amount_residual_company": row["residual"],
-            }
-            for communication, rows in zip(communications, groups.values(), strict=True)
-            for row in rows
-        ])
-        return communications
+            } for (partner_id, level_id), rows in groups.items()]), **stamp,
+        ))
+        ids = {(partner_id, level_id): communication_id for communication_id, partner_id, level_id in created}
+        self.env.execute_query(SQL(
+            """
+            INSERT INTO credit_dunning_line (
+                communication_id, move_id, partner_id, company_id, level_id, date, currency_id, date_due,
+                days_overdue, amount_residual, amount_residual_company, create_uid, create_date, write_uid,
+                write_date)
+            SELECT v.communication_id, v.move_id, v.partner_id, %(company)s, v.level_id, %(today)s, v.currency_id,
+                   v.date_due, %(today)s - v.date_due, v.residual_currency, v.residual,
+                   %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM jsonb_to_recordset(%(values)s::jsonb)
+                   AS v(communication_id int, move_id int, partner_id int, level_id int, currency_id int,
+                        date_due date, residual numeric, residual_currency numeric)
+            """,
+            values=json.dumps([{**row, "communication_id": ids[key]} for key, rows in groups.items() for row in rows],
+                              default=str),
+            **stamp,
+        ))
+        self.env["account.move"].invalidate_model(["credit_dunning_line_ids", "credit_dunning_level_id",
+                                                   "credit_dunning_date", "credit_dunning_count"])
+        return self.browse(sorted(ids.values()))
 
     def _credit_dispatch(self):
         """Carry out the levels' actions and mark each communication sent, or failed with the reason."""
@@ -326,12 +370,18 @@ class CreditDunningCommunication(models.Model):
         self._credit_schedule_activities()
         self._credit_mark_invoices()
         self._credit_apply_holds()
-        by_reason = defaultdict(lambda: self.browse())
+        by_reason = defaultdict(list)
         for communication, error in failures.items():
-            by_reason[error] |= communication
-        (self - self.browse([c.id for c in failures])).write({"state": "sent", "failure_reason": False})
-        for error, communications in by_reason.items():
-            communications.write({"state": "failed", "failure_reason": error})
+            by_reason[error].append(communication.id)
+        outcomes = [("sent", None, list(set(self.ids) - {c.id for c in failures}))]
+        outcomes += [("failed", error, ids) for error, ids in by_reason.items()]
+        # One update per outcome for the whole batch: the state is not tracked, nothing depends on it in the ORM.
+        self.flush_recordset()
+        for state, reason, ids in outcomes:
+            self.env.execute_query(SQL(
+                "UPDATE credit_dunning_communication SET state = %s, failure_reason = %s, write_uid = %s, "
+                "write_date = %s WHERE id = ANY(%s)", state, reason, self.env.uid, self.env.cr.now(), ids))
+        self.invalidate_recordset(["state", "failure_reason", "write_uid", "write_date"])
 
     def _credit_email_customer(self):
         """Email the customer its invoices, in its language; None, or why it could not be sent."""

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class CreditDunningLine(models.Model):
@@ -10,9 +11,9 @@ class CreditDunningLine(models.Model):
 
     communication_id = fields.Many2one("credit.dunning.communication", required=True, index=True,
                                        ondelete="cascade", readonly=True)
-    move_id = fields.Many2one("account.move", string="Invoice", required=True, index=True, readonly=True,
-                              ondelete="cascade")
-    partner_id = fields.Many2one(related="communication_id.partner_id", store=True)
+    # indexed by the unique (move_id, date) constraint
+    move_id = fields.Many2one("account.move", string="Invoice", required=True, readonly=True, ondelete="cascade")
+    partner_id = fields.Many2one(related="communication_id.partner_id", store=True, index=True)
     company_id = fields.Many2one(related="communication_id.company_id", store=True)
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
     level_id = fields.Many2one(related="communication_id.level_id", store=True)
@@ -26,7 +27,28 @@ class CreditDunningLine(models.Model):
     amount_residual_company = fields.Monetary(string="Open Amount (Company Currency)", readonly=True,
                                               currency_field="company_currency_id")
 
+    _sql_constraints = [
+        ("move_date_uniq", "unique(move_id, date)", "An invoice is dunned at most once a day."),
+    ]
+
     @api.depends("move_id", "communication_id")
     def _compute_display_name(self):
         for line in self:
             line.display_name = f"{line.move_id.name} – {line.communication_id.display_name}"
+
+    @api.model
+    def _credit_current_levels(self, move_ids):
+        """{invoice id: (level id, date)}: each invoice's latest dunning not cancelled, in one query."""
+        if not move_ids:
+            return {}
+        self.env.flush_all()
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT DISTINCT ON (dl.move_id) dl.move_id, dl.level_id, dl.date
+              FROM credit_dunning_line dl
+              JOIN credit_dunning_communication c ON c.id = dl.communication_id AND c.state != 'cancelled'
+             WHERE dl.move_id = ANY(%s)
+             ORDER BY dl.move_id, dl.date DESC, dl.id DESC
+            """, list(move_ids)))
+        return {move_id: (level_id, date) for move_id, level_id, date in rows}
+

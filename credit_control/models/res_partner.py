@@ -1,4 +1,5 @@
 import json
+from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
 
@@ -171,9 +172,12 @@ class ResPartner(models.Model):
         open_invoices = [("commercial_partner_id", "in", commercial_ids), ("company_id", "=", company.id),
                          ("state", "=", "posted"), ("move_type", "=", "out_invoice"),
                          ("payment_state", "in", ("not_paid", "partial"))]
-        levels = dict(moves._read_group(
-            open_invoices + [("credit_dunning_level_id", "!=", False)], ["commercial_partner_id"],
-            ["credit_dunning_level_id:array_agg"]))
+        open_moves = moves.search(open_invoices)
+        current = self.env["credit.dunning.line"].sudo()._credit_current_levels(open_moves.ids)
+        levels = defaultdict(list)
+        for move in open_moves:
+            if move.id in current:
+                levels[move.commercial_partner_id].append(current[move.id][0])
         disputes = dict(moves._read_group(open_invoices + [("credit_disputed", "=", True)],
                                           ["commercial_partner_id"], ["__count"]))
         # Accounting users see the level and the promise of a customer, as they see its exposure.
@@ -426,12 +430,16 @@ class ResPartner(models.Model):
         """Who gets the credit activities of this customer: its credit controller, else its salesperson,
         else a credit manager of the company."""
         self.ensure_one()
-        partner = self.sudo()
+        return self._credit_responsible_users(managers_only)[self.id]
+
+    def _credit_responsible_users(self, managers_only=False):
+        """{partner id: responsible user} for these customers, reading them all at once."""
         managers = self.env.ref("credit_control.group_credit_control_manager").sudo().users.filtered(
             lambda user: self.env.company in user.company_ids and not user.share)
-        if managers_only:
-            return partner.credit_user_id or managers[:1] or self.env.user
-        return partner.credit_user_id or partner.user_id or managers[:1] or self.env.user
+        fallback = managers[:1] or self.env.user
+        self.sudo().fetch(["credit_user_id", "user_id"])  # these two only, for the whole batch
+        return {partner.id: partner.credit_user_id or (not managers_only and partner.user_id) or fallback
+                for partner in self.sudo()}
 
     def _check_credit_manager_rights(self, field_names):
         if self.env.su or not PROTECTED_FIELDS.intersection(field_names):
@@ -634,13 +642,17 @@ class ResPartner(models.Model):
 
     def _credit_dunning_stages(self):
         """{commercial partner id: highest dunning stage of its open invoices, 1 (reminder) to 5 (legal)}."""
+        open_moves = self.env["account.move"].search([
+            ("commercial_partner_id", "in", self.ids), ("company_id", "=", self.env.company.id),
+            ("state", "=", "posted"), ("move_type", "=", "out_invoice"),
+            ("payment_state", "in", ("not_paid", "partial"))])
+        current = self.env["credit.dunning.line"].sudo()._credit_current_levels(open_moves.ids)
+        levels = self.env["credit.dunning.level"].sudo().browse({level_id for level_id, _date in current.values()})
+        stage_of = {level.id: level.stage for level in levels}
         stages = {}
-        for partner, level in self.env["account.move"]._read_group(
-                [("commercial_partner_id", "in", self.ids), ("company_id", "=", self.env.company.id),
-                 ("state", "=", "posted"), ("move_type", "=", "out_invoice"),
-                 ("payment_state", "in", ("not_paid", "partial")), ("credit_dunning_level_id", "!=", False)],
-                ["commercial_partner_id", "credit_dunning_level_id"]):
-            stages[partner.id] = max(stages.get(partner.id, 0), level.stage)
+        for move in open_moves.filtered(lambda m: m.id in current):
+            partner_id = move.commercial_partner_id.id
+            stages[partner_id] = max(stages.get(partner_id, 0), stage_of[current[move.id][0]])
         return stages
 
     def _credit_open_items(self):

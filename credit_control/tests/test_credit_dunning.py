@@ -164,8 +164,11 @@ class TestCreditDunning(CreditControlCommon):
             self.env.invalidate_all()
             self.assertEqual(self.dunning.search_count([]), 1, "the crashed batch left nothing behind")
             self.assertEqual(self.dunning._credit_run_batch(batch_size=1), (1, 1))
-            self.assertEqual(self.dunning._credit_run_batch(batch_size=1), (1, 0))
+            self.assertEqual(self.dunning._credit_run_batch(batch_size=1), (1, 1), "a full batch asks for a call more")
             self.assertEqual(self.dunning._credit_run_batch(batch_size=1), (0, 0))
+            run = self.env["credit.dunning.run"].search([("company_id", "=", self.env.company.id)])
+            self.assertEqual((run.state, run.customer_total, run.customer_count, run.communication_count,
+                              run.invoice_count), ("done", 3, 3, 3, 6))
         communications = self.dunning.search([])
         self.assertEqual(communications.partner_id, customers)
         self.assertEqual(len(communications), 3, "one communication per customer, none twice")

@@ -31,14 +31,17 @@ class CreditDunningWizard(models.TransientModel):
         communications = self.env["credit.dunning.communication"]
         for wizard in self:
             partner_ids = wizard.partner_ids.commercial_partner_id.ids or None
-            rows, total = communications._credit_dunning_candidates(PREVIEW_LIMIT, partner_ids)
+            rows = communications._credit_dunning_candidates(partner_ids)
+            due_partner_ids = sorted({row["partner_id"] for row in rows})
+            shown = set(due_partner_ids[:PREVIEW_LIMIT])
             groups = defaultdict(list)
             for row in rows:
-                groups[row["partner_id"], row["level_id"]].append(row)
+                if row["partner_id"] in shown:
+                    groups[row["partner_id"], row["level_id"]].append(row)
             partners = self.env["res.partner"].browse({partner_id for partner_id, _level in groups})
             levels = self.env["credit.dunning.level"].browse({level_id for _partner, level_id in groups})
-            moves = self.env["account.move"].browse({row["move_id"] for row in rows})
-            wizard.due_partner_count = total
+            moves = self.env["account.move"].browse({row["move_id"] for rows_ in groups.values() for row in rows_})
+            wizard.due_partner_count = len(due_partner_ids)
             wizard.preview = self.env["ir.qweb"]._render("credit_control.credit_dunning_wizard_preview", {
                 "groups": [{
                     "partner": partners.browse(partner_id),
@@ -47,7 +50,7 @@ class CreditDunningWizard(models.TransientModel):
                     "amount": sum(row["residual"] for row in group_rows),
                 } for (partner_id, level_id), group_rows in groups.items()],
                 "currency": self.env.company.currency_id,
-                "more": max(total - PREVIEW_LIMIT, 0),
+                "more": max(len(due_partner_ids) - PREVIEW_LIMIT, 0),
             })
 
     def action_run(self):
@@ -55,6 +58,9 @@ class CreditDunningWizard(models.TransientModel):
         self.ensure_one()
         communications = self.env["credit.dunning.communication"]
         if not self.partner_ids:
+            # Today's run starts over (what was dunned today is skipped) to pick up today's changes.
+            communications._credit_todays_run().write({"state": "running", "last_partner_id": 0,
+                                                       "customer_count": 0})
             self.env.ref("credit_control.ir_cron_run_dunning").sudo()._trigger()
             return {"type": "ir.actions.client", "tag": "display_notification", "params": {
                 "type": "info", "message": self.env._("The dunning run started; its communications appear in "
