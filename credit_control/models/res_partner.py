@@ -642,18 +642,21 @@ class ResPartner(models.Model):
 
     def _credit_dunning_stages(self):
         """{commercial partner id: highest dunning stage of its open invoices, 1 (reminder) to 5 (legal)}."""
-        open_moves = self.env["account.move"].search([
-            ("commercial_partner_id", "in", self.ids), ("company_id", "=", self.env.company.id),
-            ("state", "=", "posted"), ("move_type", "=", "out_invoice"),
-            ("payment_state", "in", ("not_paid", "partial"))])
-        current = self.env["credit.dunning.line"].sudo()._credit_current_levels(open_moves.ids)
-        levels = self.env["credit.dunning.level"].sudo().browse({level_id for level_id, _date in current.values()})
-        stage_of = {level.id: level.stage for level in levels}
-        stages = {}
-        for move in open_moves.filtered(lambda m: m.id in current):
-            partner_id = move.commercial_partner_id.id
-            stages[partner_id] = max(stages.get(partner_id, 0), stage_of[current[move.id][0]])
-        return stages
+        self.env.flush_all()
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT partner_id, MAX(stage) FROM (
+                SELECT DISTINCT ON (dl.move_id) dl.partner_id, lv.stage
+                  FROM credit_dunning_line dl
+                  JOIN credit_dunning_communication c ON c.id = dl.communication_id AND c.state != 'cancelled'
+                  JOIN credit_dunning_level lv ON lv.id = dl.level_id
+                  JOIN account_move m ON m.id = dl.move_id
+                 WHERE dl.company_id = %s AND dl.partner_id = ANY(%s)
+                   AND m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial')
+                 ORDER BY dl.move_id, dl.date DESC, dl.id DESC
+            ) current GROUP BY partner_id
+            """, self.env.company.id, self.ids))
+        return dict(rows)
 
     def _credit_open_items(self):
         """The open receivable items of this customer in the current company, oldest due first."""
