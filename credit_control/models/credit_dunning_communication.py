@@ -9,8 +9,6 @@ from ..report.credit_dunning_xlsx import dunning_columns, statement_workbook
 from ..report.xlsx import xlsx_download_action
 
 STATES = [("draft", "Draft"), ("sent", "Sent"), ("done", "Done"), ("cancelled", "Cancelled"), ("failed", "Failed")]
-# Channels copied from the level when the communication is made, so that the history stays true.
-CHANNELS = ["action_email", "action_letter", "action_call", "action_agency", "action_legal", "action_hold"]
 
 
 class CreditDunningCommunication(models.Model):
@@ -46,6 +44,7 @@ class CreditDunningCommunication(models.Model):
     move_count = fields.Integer(string="Invoice Count", compute="_compute_move_count")
     amount_due = fields.Monetary(
         readonly=True, help="Open amount of the invoices of this communication, in company currency, when it was made.")
+    # The level's actions, copied when the communication is made, so that the history stays true.
     action_email = fields.Boolean(string="Email", readonly=True)
     action_letter = fields.Boolean(string="Letter", readonly=True)
     action_call = fields.Boolean(string="Phone Call", readonly=True)
