@@ -31,8 +31,9 @@ class CreditDunningCommunication(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id")
     level_id = fields.Many2one("credit.dunning.level", required=True, index=True, readonly=True,
                                ondelete="restrict", check_company=True)
-    policy_id = fields.Many2one(related="level_id.policy_id", string="Dunning Policy", store=True)
-    stage = fields.Integer(related="level_id.stage", store=True, aggregator="max")
+    # Copied from the level when the communication is made, like the actions below: the history stays true.
+    policy_id = fields.Many2one("credit.dunning.policy", string="Dunning Policy", readonly=True, index=True)
+    stage = fields.Integer(readonly=True, aggregator="max", help="1 (reminder) to 5 (legal action).")
     date = fields.Date(required=True, readonly=True, index=True, default=fields.Date.context_today)
     user_id = fields.Many2one("res.users", string="Responsible", tracking=True,
                               default=lambda self: self.env.user)
@@ -44,7 +45,6 @@ class CreditDunningCommunication(models.Model):
     move_count = fields.Integer(string="Invoice Count", compute="_compute_move_count")
     amount_due = fields.Monetary(
         readonly=True, help="Open amount of the invoices of this communication, in company currency, when it was made.")
-    # The level's actions, copied when the communication is made, so that the history stays true.
     action_email = fields.Boolean(string="Email", readonly=True)
     action_letter = fields.Boolean(string="Letter", readonly=True)
     action_call = fields.Boolean(string="Phone Call", readonly=True)
@@ -296,7 +296,7 @@ class CreditDunningCommunication(models.Model):
         """One communication per customer and level, with a line per invoice: one insert per table for the lot.
 
         Plain SQL inserts: a run makes tens of thousands of lines, and these records have no ORM-side logic
-        (no tracking, no computed field to recompute). The unique (invoice, day) index on the lines makes a
+        (no tracking, nothing computed from them). The unique (invoice, day) index on the lines makes a
         concurrent run dunning the same invoice fail instead of dunning it twice.
         """
         if not candidates:
@@ -420,6 +420,8 @@ class CreditDunningCommunication(models.Model):
         legal_type = self.env.ref("credit_control.mail_activity_type_credit_legal")
         model_id = self.env["ir.model"]._get_id(self._name)
         today = self._credit_today()
+        legal = self.filtered("action_legal")
+        managers = legal.partner_id._credit_responsible_users(managers_only=True) if legal else {}
         vals_list = []
         for communication in self.filtered(lambda c: c.action_call or c.action_legal):
             values = {"partner": communication.partner_id.name,
@@ -432,8 +434,7 @@ class CreditDunningCommunication(models.Model):
                     "summary": self.env._("Call %(partner)s about %(amount)s (%(level)s)", **values),
                 })
             if communication.action_legal:
-                legal_user = communication.level_id.legal_user_id or \
-                    communication.partner_id._credit_responsible_user(managers_only=True)
+                legal_user = communication.level_id.legal_user_id or managers[communication.partner_id.id]
                 vals_list.append({
                     **common, "activity_type_id": legal_type.id, "user_id": legal_user.id,
                     "summary": self.env._("Start legal action against %(partner)s for %(amount)s (%(level)s)",
@@ -453,8 +454,8 @@ class CreditDunningCommunication(models.Model):
 
     def _credit_apply_holds(self):
         """Credit hold for the customers of the hold and legal levels, stopping new deliveries and invoices."""
-        for communication in self.filtered(lambda c: c.action_hold or c.action_legal):
-            partner = communication.partner_id.sudo()
-            if not partner.credit_hold:
-                partner.write({"credit_hold": True, "credit_hold_reason": self.env._(
-                    "Dunning: %(level)s on %(date)s", level=communication.level_id.name, date=communication.date)})
+        holding = self.filtered(lambda c: c.action_hold or c.action_legal)
+        for (level, date), communications in holding.grouped(lambda c: (c.level_id, c.date)).items():
+            partners = communications.partner_id.sudo().filtered(lambda p: not p.credit_hold)
+            partners.write({"credit_hold": True, "credit_hold_reason": self.env._(
+                "Dunning: %(level)s on %(date)s", level=level.name, date=date)})

@@ -37,18 +37,25 @@ class CreditDunningLine(models.Model):
             line.display_name = f"{line.move_id.name} – {line.communication_id.display_name}"
 
     @api.model
+    def _credit_current_levels_sql(self, condition):
+        """SQL: each invoice's latest dunning line whose communication was not cancelled (its current level),
+        among the lines matching ``condition``."""
+        return SQL(
+            """
+            SELECT DISTINCT ON (dl.move_id) dl.move_id, dl.partner_id, dl.level_id, dl.date, c.stage
+              FROM credit_dunning_line dl
+              JOIN credit_dunning_communication c ON c.id = dl.communication_id AND c.state != 'cancelled'
+             WHERE %s
+             ORDER BY dl.move_id, dl.date DESC, dl.id DESC
+            """, condition)
+
+    @api.model
     def _credit_current_levels(self, move_ids):
-        """{invoice id: (level id, date)}: each invoice's latest dunning not cancelled, in one query."""
+        """{invoice id: (level id, date)} in one query."""
         if not move_ids:
             return {}
         self.env.flush_all()
         rows = self.env.execute_query(SQL(
-            """
-            SELECT DISTINCT ON (dl.move_id) dl.move_id, dl.level_id, dl.date
-              FROM credit_dunning_line dl
-              JOIN credit_dunning_communication c ON c.id = dl.communication_id AND c.state != 'cancelled'
-             WHERE dl.move_id = ANY(%s)
-             ORDER BY dl.move_id, dl.date DESC, dl.id DESC
-            """, list(move_ids)))
+            "SELECT move_id, level_id, date FROM (%s) current",
+            self._credit_current_levels_sql(SQL("dl.move_id = ANY(%s)", list(move_ids)))))
         return {move_id: (level_id, date) for move_id, level_id, date in rows}
-

@@ -1,5 +1,4 @@
 import json
-from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
 
@@ -172,12 +171,11 @@ class ResPartner(models.Model):
         open_invoices = [("commercial_partner_id", "in", commercial_ids), ("company_id", "=", company.id),
                          ("state", "=", "posted"), ("move_type", "=", "out_invoice"),
                          ("payment_state", "in", ("not_paid", "partial"))]
-        open_moves = moves.search(open_invoices)
-        current = self.env["credit.dunning.line"].sudo()._credit_current_levels(open_moves.ids)
-        levels = defaultdict(list)
-        for move in open_moves:
-            if move.id in current:
-                levels[move.commercial_partner_id].append(current[move.id][0])
+        open_ids = dict(moves._read_group(open_invoices, ["commercial_partner_id"], ["id:array_agg"]))
+        current = self.env["credit.dunning.line"].sudo()._credit_current_levels(
+            [move_id for move_ids in open_ids.values() for move_id in move_ids])
+        levels = {partner: [current[move_id][0] for move_id in move_ids if move_id in current]
+                  for partner, move_ids in open_ids.items()}
         disputes = dict(moves._read_group(open_invoices + [("credit_disputed", "=", True)],
                                           ["commercial_partner_id"], ["__count"]))
         # Accounting users see the level and the promise of a customer, as they see its exposure.
@@ -643,20 +641,16 @@ class ResPartner(models.Model):
     def _credit_dunning_stages(self):
         """{commercial partner id: highest dunning stage of its open invoices, 1 (reminder) to 5 (legal)}."""
         self.env.flush_all()
-        rows = self.env.execute_query(SQL(
+        current = self.env["credit.dunning.line"]._credit_current_levels_sql(
+            SQL("dl.company_id = %s AND dl.partner_id = ANY(%s)", self.env.company.id, self.ids))
+        return dict(self.env.execute_query(SQL(
             """
-            SELECT partner_id, MAX(stage) FROM (
-                SELECT DISTINCT ON (dl.move_id) dl.partner_id, lv.stage
-                  FROM credit_dunning_line dl
-                  JOIN credit_dunning_communication c ON c.id = dl.communication_id AND c.state != 'cancelled'
-                  JOIN credit_dunning_level lv ON lv.id = dl.level_id
-                  JOIN account_move m ON m.id = dl.move_id
-                 WHERE dl.company_id = %s AND dl.partner_id = ANY(%s)
-                   AND m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial')
-                 ORDER BY dl.move_id, dl.date DESC, dl.id DESC
-            ) current GROUP BY partner_id
-            """, self.env.company.id, self.ids))
-        return dict(rows)
+            SELECT cur.partner_id, MAX(cur.stage)
+              FROM (%s) cur
+              JOIN account_move m ON m.id = cur.move_id
+             WHERE m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial')
+             GROUP BY cur.partner_id
+            """, current)))
 
     def _credit_open_items(self):
         """The open receivable items of this customer in the current company, oldest due first."""

@@ -11,40 +11,30 @@ from odoo.tools import mute_logger
 from odoo.addons.credit_control.exceptions import CreditLimitExceeded
 
 
-def _company(env):
-    """A fresh company with a chart of accounts, committed with the caller's cursor."""
-    company = env["res.company"].create({
-        "name": f"Concurrency Co {uuid.uuid4().hex[:8]}", "account_use_credit_limit": True})
-    env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
-    return company.with_context(allowed_company_ids=company.ids)
-
-
-@tagged("post_install", "-at_install")
-class TestCreditConcurrency(BaseCase):
-    """Two database transactions post invoices for one customer at the same moment.
-
-    Each invoice fits the limit alone, both together do not: exactly one may be posted. The two
-    transactions run on two real cursors, interleaved step by step (the test runner holds the
-    registry lock, so threads could not build an environment while a test runs).
-    """
+class TwoCursorCase(BaseCase):
+    """A committed company with one customer and its invoices, for tests that interleave two real cursors
+    (the test runner holds the registry lock, so threads could not build an environment while a test runs)."""
 
     def setUp(self):
         super().setUp()
         self.registry = Registry(get_db_name())
         with self.registry.cursor() as cr:
-            company = _company(api.Environment(cr, api.SUPERUSER_ID, {}))
-            env = company.env
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            company = env["res.company"].create({
+                "name": f"Concurrency Co {uuid.uuid4().hex[:8]}", "account_use_credit_limit": True})
+            env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+            env = env(context={"allowed_company_ids": company.ids})
             partner = env["res.partner"].create({"name": "Racer", "is_company": True})
-            partner.with_company(company).credit_limit = 1000.0
-            self.move_ids = env["account.move"].with_company(company).create([{
-                "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": "2026-06-30",
-                "invoice_line_ids": [Command.create({"name": "Goods", "price_unit": 600.0, "tax_ids": []})],
-            } for _ in range(2)]).ids
-            self.company_id, self.partner_id = company.id, partner.id
+            moves = self._create_invoices(env, partner)
+            self.company_id, self.partner_id, self.move_ids = company.id, partner.id, moves.ids
+
+    def _create_invoices(self, env, partner):
+        raise NotImplementedError
 
     def tearDown(self):
         with self.registry.cursor() as cr:
             env = self._env(cr)
+            self._clean_up(env)
             moves = env["account.move"].browse(self.move_ids)
             moves.filtered(lambda m: m.state == "posted").button_draft()
             moves.with_context(force_delete=True).unlink()
@@ -52,8 +42,31 @@ class TestCreditConcurrency(BaseCase):
             env["res.company"].browse(self.company_id).active = False
         super().tearDown()
 
+    def _clean_up(self, env):
+        """Remove what the test made on top of the invoices."""
+
     def _env(self, cr):
         return api.Environment(cr, api.SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
+
+    @staticmethod
+    def _invoice_vals(partner, **values):
+        return {"move_type": "out_invoice", "partner_id": partner.id,
+                "invoice_line_ids": [Command.create({"name": "Goods", "price_unit": 600.0, "tax_ids": []})],
+                **values}
+
+
+@tagged("post_install", "-at_install")
+class TestCreditConcurrency(TwoCursorCase):
+    """Two database transactions post invoices for one customer at the same moment.
+
+    Each invoice fits the limit alone, both together do not: exactly one may be posted. The two
+    transactions run on two real cursors, interleaved step by step.
+    """
+
+    def _create_invoices(self, env, partner):
+        partner.with_company(env.company).credit_limit = 1000.0
+        return env["account.move"].create([self._invoice_vals(partner, invoice_date="2026-06-30")
+                                           for _ in range(2)])
 
     def _begin(self, cr, move_id):
         """Open the transaction (and its snapshot) by reading the invoice, as a request would."""
@@ -94,42 +107,24 @@ class TestCreditConcurrency(BaseCase):
 
 
 @tagged("post_install", "-at_install")
-class TestDunningConcurrency(BaseCase):
+class TestDunningConcurrency(TwoCursorCase):
     """The scheduled dunning run and a manual run dun the same invoice at the same moment: one of them wins."""
 
-    def setUp(self):
-        super().setUp()
-        self.registry = Registry(get_db_name())
-        with self.registry.cursor() as cr:
-            company = _company(api.Environment(cr, api.SUPERUSER_ID, {}))
-            env = company.env
-            company.credit_dunning_policy_id = env["credit.dunning.policy"].create({
-                "name": "Race policy", "company_id": company.id,
-                "level_ids": [Command.create({"name": "Letter", "offset_days": 10, "action_letter": True})]})
-            partner = env["res.partner"].create({"name": "Late payer", "is_company": True})
-            move = env["account.move"].with_company(company).create({
-                "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": "2026-01-01",
-                "invoice_date_due": "2026-01-31",
-                "invoice_line_ids": [Command.create({"name": "Goods", "price_unit": 600.0, "tax_ids": []})],
-            })
-            move.action_post()
-            self.company_id, self.partner_id, self.move_id = company.id, partner.id, move.id
+    def _create_invoices(self, env, partner):
+        env.company.credit_dunning_policy_id = env["credit.dunning.policy"].create({
+            "name": "Race policy", "company_id": env.company.id,
+            "level_ids": [Command.create({"name": "Letter", "offset_days": 10, "action_letter": True})]})
+        move = env["account.move"].create(self._invoice_vals(
+            partner, invoice_date="2026-01-01", invoice_date_due="2026-01-31"))
+        move.action_post()
+        return move
 
-    def tearDown(self):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, api.SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
-            env["credit.dunning.communication"].search([("company_id", "=", self.company_id)]).unlink()
-            env["credit.dunning.run"].search([("company_id", "=", self.company_id)]).unlink()
-            move = env["account.move"].browse(self.move_id)
-            move.button_draft()
-            move.with_context(force_delete=True).unlink()
-            env["res.partner"].browse(self.partner_id).active = False
-            env["res.company"].browse(self.company_id).active = False
-        super().tearDown()
+    def _clean_up(self, env):
+        env["credit.dunning.communication"].search([("company_id", "=", self.company_id)]).unlink()
+        env["credit.dunning.run"].search([("company_id", "=", self.company_id)]).unlink()
 
     def _dunning(self, cr):
-        env = api.Environment(cr, api.SUPERUSER_ID, {"allowed_company_ids": [self.company_id]})
-        return env["credit.dunning.communication"]
+        return self._env(cr)["credit.dunning.communication"]
 
     def test_two_runs_at_once_dun_once(self):
         with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
@@ -152,5 +147,5 @@ class TestDunningConcurrency(BaseCase):
             communications = self._dunning(cr).search([("company_id", "=", self.company_id)])
             self.assertEqual(len(communications), 1)
             self.assertEqual(communications.origin, "cron")
-            self.assertEqual(communications.line_ids.move_id.id, self.move_id)
+            self.assertEqual(communications.line_ids.move_id.ids, self.move_ids)
 
