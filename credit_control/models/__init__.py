@@ -1,4 +1,7 @@
 from . import account_move
+from . import credit_cash_contingency
+from . import credit_cash_forecast
+from . import credit_cash_kpi
 from . import credit_control_demo
 from . import credit_dunning_communication
 from . import credit_dunning_level

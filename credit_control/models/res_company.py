@@ -52,6 +52,43 @@ class ResCompany(models.Model):
     credit_grade_c_min = fields.Integer(string="Grade C from", default=50)
     credit_grade_d_min = fields.Integer(string="Grade D from", default=35)
 
+    # Cash-flow monitor: the company's own KPIs and their targets.
+    credit_dso_reference = fields.Float(
+        string="Reference DSO (days)", default=94.0,
+        help="Days sales outstanding to compare with, e.g. the average of your industry (about 94 days for "
+             "Chinese companies).",
+    )
+    credit_dso_target_pct = fields.Float(
+        string="DSO Target (% of reference)", default=80.0,
+        help="The DSO target is this percentage of the reference DSO (80% of 94 days: 75.2 days at most).",
+    )
+    credit_overdue_target = fields.Float(
+        string="Overdue Share Target (%)", default=20.0,
+        help="Highest acceptable share of overdue receivables in all open receivables.",
+    )
+    credit_concentration_target = fields.Float(
+        string="Top-5 Concentration Target (%)", default=50.0,
+        help="Highest acceptable share of the open receivables held by the five largest customers.",
+    )
+    credit_reserve_months_target = fields.Float(
+        string="Cash Reserve Target (months)", default=3.0,
+        help="Cash and bank balances should cover at least this many months of fixed costs.",
+    )
+    credit_ocf_ratio_target = fields.Float(
+        string="Operating Cash Flow / Net Profit Target", default=1.2,
+        help="Lowest acceptable ratio of operating cash flow to net profit over the last 12 months.",
+    )
+    credit_fixed_cost_tag_id = fields.Many2one(
+        "account.account.tag", string="Fixed Cost Tag", domain="[('applicability', '=', 'accounts')]",
+        default=lambda self: self.env.ref("credit_control.account_tag_fixed_cost", raise_if_not_found=False),
+        help="Expense accounts with this tag count as fixed costs (rent, salaries...) for the cash reserve.",
+    )
+    credit_cash_reserve = fields.Monetary(
+        string="Minimum Cash Reserve", currency_field="currency_id",
+        help="The cash the company wants to keep at all times; the 13-week forecast measures its cash gap "
+             "against it.",
+    )
+
     # -------------------------------------------------------------------------
     # CONSTRAINTS
     # -------------------------------------------------------------------------
@@ -78,9 +115,58 @@ class ResCompany(models.Model):
                     "The default dunning policy of %(company)s must belong to it, not to %(other)s.",
                     company=company.name, other=company.credit_dunning_policy_id.company_id.name))
 
+    @api.constrains("credit_dso_reference", "credit_dso_target_pct", "credit_overdue_target",
+                    "credit_concentration_target", "credit_reserve_months_target", "credit_ocf_ratio_target",
+                    "credit_cash_reserve")
+    def _check_credit_cash_targets(self):
+        for company in self:
+            if company.credit_dso_reference <= 0:
+                raise ValidationError(self.env._("The reference DSO must be a positive number of days."))
+            if not 0 < company.credit_dso_target_pct <= 100:
+                raise ValidationError(self.env._(
+                    "The DSO target must be a percentage of the reference DSO above 0 and at most 100, not %(value)s.",
+                    value=company.credit_dso_target_pct))
+            if not 0 <= company.credit_overdue_target <= 100:
+                raise ValidationError(self.env._(
+                    "The overdue share target must be a percentage between 0 and 100, not %(value)s.",
+                    value=company.credit_overdue_target))
+            if not 0 <= company.credit_concentration_target <= 100:
+                raise ValidationError(self.env._(
+                    "The top-5 concentration target must be a percentage between 0 and 100, not %(value)s.",
+                    value=company.credit_concentration_target))
+            if company.credit_reserve_months_target < 0 or company.credit_ocf_ratio_target < 0:
+                raise ValidationError(self.env._(
+                    "The cash reserve and operating cash flow targets cannot be negative."))
+            if company.credit_cash_reserve < 0:
+                raise ValidationError(self.env._("The minimum cash reserve cannot be negative."))
+
+    # -------------------------------------------------------------------------
+    # CRUD
+    # -------------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._credit_create_defaults()
+        return companies
+
     # -------------------------------------------------------------------------
     # HELPERS
     # -------------------------------------------------------------------------
+
+    def _credit_create_defaults(self):
+        """Give these companies the credit-control records every company needs: one call per kind,
+        each creating only what a company lacks."""
+        self.env["credit.cash.contingency"].sudo()._credit_create_defaults(self)
+
+    @api.model
+    def _credit_install_defaults(self):
+        """At installation: defaults for the companies that already exist."""
+        tag = self.env.ref("credit_control.account_tag_fixed_cost", raise_if_not_found=False)
+        companies = self.search([])
+        if tag:
+            companies.filtered(lambda c: not c.credit_fixed_cost_tag_id).credit_fixed_cost_tag_id = tag
+        companies._credit_create_defaults()
 
     def _credit_rating_config(self):
         """Weights and grade bands as plain values, read once for a whole batch of customers."""
