@@ -84,7 +84,7 @@ class CreditCashForecast(models.Model):
             """,
             company=company.id, date=date, year_ago=date - relativedelta(years=1), open_items=open_items,
             weeks=FORECAST_WEEKS))
-        flows = {week_index: (float(receipts or 0.0), float(payments or 0.0)) for week_index, receipts, payments in rows}
+        flows = {index: (float(receipts or 0.0), float(payments or 0.0)) for index, receipts, payments in rows}
         [[cash]] = self.env.execute_query(SQL(
             """
             SELECT COALESCE(SUM(l.balance), 0)

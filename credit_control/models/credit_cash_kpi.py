@@ -40,7 +40,7 @@ class CreditCashKpi(models.Model):
                        help="The day the books were read: the last computation of the month.")
 
     # Figures from the books
-    receivables = fields.Monetary(string="Receivables", readonly=True, aggregator=None,
+    receivables = fields.Monetary(readonly=True, aggregator=None,
                                   help="Balance of the receivable accounts on the day.")
     overdue_amount = fields.Monetary(string="Overdue Receivables", readonly=True, aggregator=None)
     top5_amount = fields.Monetary(string="Five Largest Customers", readonly=True, aggregator=None,
@@ -48,7 +48,7 @@ class CreditCashKpi(models.Model):
     sales = fields.Monetary(string="Sales (12 Months)", readonly=True, aggregator=None,
                             help="Customer invoices net of credit notes, taxes included, of the year to the day.")
     cash_balance = fields.Monetary(string="Cash and Bank", readonly=True, aggregator=None)
-    monthly_fixed_costs = fields.Monetary(string="Monthly Fixed Costs", readonly=True, aggregator=None,
+    monthly_fixed_costs = fields.Monetary(readonly=True, aggregator=None,
                                           help="Fixed-cost expenses of the three months to the day, divided by 3.")
     net_profit = fields.Monetary(string="Net Profit (12 Months)", readonly=True, aggregator=None)
     depreciation = fields.Monetary(string="Depreciation (12 Months)", readonly=True, aggregator=None)
@@ -62,12 +62,12 @@ class CreditCashKpi(models.Model):
     dso_status = fields.Selection(STATUSES, string="DSO Status", readonly=True)
     overdue_pct = fields.Float(string="Overdue (%)", digits=(16, 1), readonly=True, aggregator="avg")
     overdue_target = fields.Float(string="Overdue Target (%)", digits=(16, 1), readonly=True, aggregator="avg")
-    overdue_status = fields.Selection(STATUSES, string="Overdue Status", readonly=True)
+    overdue_status = fields.Selection(STATUSES, readonly=True)
     top5_pct = fields.Float(string="Top-5 Concentration (%)", digits=(16, 1), readonly=True, aggregator="avg")
     top5_target = fields.Float(string="Top-5 Target (%)", digits=(16, 1), readonly=True, aggregator="avg")
     top5_status = fields.Selection(STATUSES, string="Top-5 Status", readonly=True)
-    reserve_months = fields.Float(string="Cash Reserve (months)", digits=(16, 1), readonly=True, aggregator="avg")
-    reserve_target = fields.Float(string="Cash Reserve Target", digits=(16, 1), readonly=True, aggregator="avg")
+    reserve_months = fields.Float(string="Cash Reserve (months)", digits=(16, 2), readonly=True, aggregator="avg")
+    reserve_target = fields.Float(string="Cash Reserve Target", digits=(16, 2), readonly=True, aggregator="avg")
     reserve_status = fields.Selection(STATUSES, string="Cash Reserve Status", readonly=True)
     ocf_ratio = fields.Float(string="OCF / Net Profit", digits=(16, 2), readonly=True, aggregator="avg")
     ocf_target = fields.Float(string="OCF / Net Profit Target", digits=(16, 2), readonly=True, aggregator="avg")
@@ -84,7 +84,7 @@ class CreditCashKpi(models.Model):
     contingency_id = fields.Many2one("credit.cash.contingency", string="Contingency Tier", readonly=True,
                                      ondelete="set null", check_company=True)
     recommended_action = fields.Char(related="contingency_id.recommended_action")
-    forecast_ids = fields.One2many("credit.cash.forecast", "kpi_id", string="Forecast")
+    forecast_ids = fields.One2many("credit.cash.forecast", "kpi_id")
 
     red_count = fields.Integer(string="Red KPIs", readonly=True, aggregator="max")
     alert_date = fields.Date(readonly=True, copy=False,
