@@ -16,3 +16,6 @@ class ResConfigSettings(models.TransientModel):
     credit_grade_c_min = fields.Integer(related="company_id.credit_grade_c_min", readonly=False)
     credit_grade_d_min = fields.Integer(related="company_id.credit_grade_d_min", readonly=False)
     credit_dunning_policy_id = fields.Many2one(related="company_id.credit_dunning_policy_id", readonly=False)
+    credit_warning_red_limit = fields.Integer(related="company_id.credit_warning_red_limit", readonly=False)
+    credit_warning_hold = fields.Boolean(related="company_id.credit_warning_hold", readonly=False)
+    credit_warning_digest = fields.Boolean(related="company_id.credit_warning_digest", readonly=False)
