@@ -8,12 +8,15 @@ from . import credit_dunning_level
 from . import credit_dunning_line
 from . import credit_dunning_policy
 from . import credit_dunning_run
+from . import credit_event
 from . import credit_file_item
 from . import credit_file_item_type
 from . import credit_override
 from . import credit_payment_promise
 from . import credit_review
 from . import credit_tier
+from . import credit_warning
+from . import credit_warning_rule
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -47,6 +47,19 @@ class ResCompany(models.Model):
         domain="[('company_id', '=', id)]",
         help="Dunning policy of customers whose tier and own profile set none.",
     )
+    credit_warning_red_limit = fields.Integer(
+        string="Red Lights to Escalate", default=3,
+        help="A customer with this many open red warnings is escalated to a credit manager.",
+    )
+    credit_warning_hold = fields.Boolean(
+        string="Hold on Escalation", help="Put an escalated customer on credit hold as well.",
+    )
+    credit_warning_digest = fields.Boolean(
+        string="Daily Warning Digest", default=True,
+        help="Email the credit managers a daily list of the new red warnings.",
+    )
+    credit_warning_digest_date = fields.Date(readonly=True, copy=False,
+                                             help="Technical: the day the last digest was sent.")
     credit_grade_a_min = fields.Integer(string="Grade A from", default=80)
     credit_grade_b_min = fields.Integer(string="Grade B from", default=65)
     credit_grade_c_min = fields.Integer(string="Grade C from", default=50)
@@ -107,6 +120,12 @@ class ResCompany(models.Model):
                     "Grade bands must fall from A to D between 100 and 0, e.g. A from 80, B from 65, "
                     "C from 50, D from 35."))
 
+    @api.constrains("credit_warning_red_limit")
+    def _check_credit_warning_settings(self):
+        for company in self:
+            if company.credit_warning_red_limit < 1:
+                raise ValidationError(self.env._("At least one red light is needed to escalate a customer."))
+
     @api.constrains("credit_dunning_policy_id")
     def _check_credit_dunning_policy(self):
         for company in self:
@@ -154,19 +173,20 @@ class ResCompany(models.Model):
     # HELPERS
     # -------------------------------------------------------------------------
 
-    def _credit_create_defaults(self):
-        """Give these companies the credit-control records every company needs: one call per kind,
-        each creating only what a company lacks."""
-        self.env["credit.cash.contingency"].sudo()._credit_create_defaults(self)
-
     @api.model
     def _credit_install_defaults(self):
-        """At installation: defaults for the companies that already exist."""
+        """At installation: defaults for the companies that already exist, and the fixed-cost tag."""
         tag = self.env.ref("credit_control.account_tag_fixed_cost", raise_if_not_found=False)
         companies = self.search([])
         if tag:
             companies.filtered(lambda c: not c.credit_fixed_cost_tag_id).credit_fixed_cost_tag_id = tag
         companies._credit_create_defaults()
+
+    def _credit_create_defaults(self):
+        """The configuration every company starts with, one call per kind, each creating only what a company
+        lacks: the early-warning rules and the cash contingency tiers."""
+        self.env["credit.warning.rule"].sudo()._credit_create_defaults(self)
+        self.env["credit.cash.contingency"].sudo()._credit_create_defaults(self)
 
     def _credit_rating_config(self):
         """Weights and grade bands as plain values, read once for a whole batch of customers."""

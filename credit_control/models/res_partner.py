@@ -9,6 +9,7 @@ from odoo.tools import SQL, format_amount
 from ..report.credit_profile_xlsx import credit_profile_columns
 from ..report.xlsx import xlsx_download_action
 from .credit_tier import suggest_limit
+from .credit_warning import LIGHTS
 from .res_company import GRADES
 
 # Fields only a Credit Control Manager may change.
@@ -21,7 +22,7 @@ PROFILE_FIELDS = [
     "credit_tier_id", "credit_score", "credit_grade", "credit_suggested_limit", "credit_factors", "credit_rated_on",
     "credit_hold", "credit_hold_reason", "credit_review_date", "credit_user_id", "credit_external_source",
     "credit_external_rating", "credit_external_date", "credit_manual_adjustment", "credit_manual_reason",
-    "credit_dunning_policy_id",
+    "credit_dunning_policy_id", "credit_light",
 ]
 
 
@@ -113,6 +114,21 @@ class ResPartner(models.Model):
         string="Promised Payment", compute="_compute_credit_dunning", search="_search_credit_promise_date",
         groups=CREDIT_GROUPS, help="Date of the customer's open promise to pay; dunning pauses until then.",
     )
+    credit_grade_previous = fields.Selection(GRADES, string="Previous Grade", company_dependent=True, readonly=True,
+                                             copy=False, index=False, groups=CREDIT_GROUPS)
+    credit_grade_changed_on = fields.Date(company_dependent=True, readonly=True, copy=False, index=False,
+                                          groups=CREDIT_GROUPS)
+    credit_light = fields.Selection(
+        LIGHTS, string="Traffic Light", company_dependent=True, readonly=True, copy=False, groups=CREDIT_GROUPS,
+        help="Red with an open red early warning, amber with an open amber one, else green; set by the daily run.",
+    )
+    credit_warned_on = fields.Date(company_dependent=True, readonly=True, copy=False, index=False,
+                                   groups=CREDIT_GROUPS)
+    credit_warning_ids = fields.One2many("credit.warning", "partner_id", string="Early Warnings",
+                                         groups=CREDIT_GROUPS)
+    credit_warning_count = fields.Integer(string="Open Warnings", compute="_compute_credit_warning_count",
+                                          groups=CREDIT_GROUPS)
+    credit_event_ids = fields.One2many("credit.event", "partner_id", string="Outside Events", groups=CREDIT_GROUPS)
     credit_review_ids = fields.One2many("credit.review", "partner_id", string="Credit Reviews", groups=CREDIT_GROUPS)
     credit_review_count = fields.Integer(compute="_compute_credit_review_count", groups=CREDIT_GROUPS)
 
@@ -193,6 +209,14 @@ class ResPartner(models.Model):
             partner.credit_dunning_count = communications.get(commercial, 0)
             partner.credit_dispute_count = disputes.get(commercial, 0)
             partner.credit_promise_date = promises.get(commercial, False)
+
+    @api.depends_context("company")
+    def _compute_credit_warning_count(self):
+        counts = dict(self.env["credit.warning"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "=", self.env.company.id),
+             ("state", "!=", "resolved")], ["partner_id"], ["__count"]))
+        for partner in self:
+            partner.credit_warning_count = counts.get(partner.commercial_partner_id, 0)
 
     def _compute_credit_review_count(self):
         counts = dict(self.env["credit.review"]._read_group(
@@ -356,6 +380,12 @@ class ResPartner(models.Model):
         action.update(domain=[("partner_id", "=", self.commercial_partner_id.id)], context={"create": False})
         return action
 
+    def action_view_credit_warnings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_warning_action")
+        action.update(domain=[("partner_id", "=", self.commercial_partner_id.id)], context={"create": False})
+        return action
+
     def action_open_credit_statement(self):
         return {
             "type": "ir.actions.act_window",
@@ -474,6 +504,44 @@ class ResPartner(models.Model):
         ))
         return {pid: (exposure, overdue) for pid, exposure, overdue in rows}
 
+    def _credit_receivables_as_of(self, days):
+        """[(commercial partner id, day, receivables, overdue receivables)] of these partners (all customers
+        when empty) for the current company, as the books stood at each of ``days``.
+
+        A line's open amount at a day is its open amount today plus what was reconciled on it after that day
+        (a reconciliation counts from its ``max_date``). Only lines still open or reconciled after the first
+        day are read, so settled history costs nothing.
+        """
+        self.env.flush_all()
+        return self.env.execute_query(SQL(
+            """
+            WITH later AS (
+                SELECT debit_move_id AS line_id, amount, max_date FROM account_partial_reconcile
+                 WHERE company_id = %(company)s AND max_date > %(first)s
+                 UNION ALL
+                SELECT credit_move_id, -amount, max_date FROM account_partial_reconcile
+                 WHERE company_id = %(company)s AND max_date > %(first)s
+            ), undone AS (
+                SELECT later.line_id, d.day, SUM(later.amount) AS amount
+                  FROM later JOIN unnest(%(days)s::date[]) AS d(day) ON later.max_date > d.day
+                 GROUP BY 1, 2
+            )
+            SELECT p.commercial_partner_id, d.day,
+                   SUM(l.amount_residual + COALESCE(u.amount, 0)),
+                   COALESCE(SUM(l.amount_residual + COALESCE(u.amount, 0)) FILTER (WHERE l.date_maturity < d.day), 0)
+              FROM account_move_line l
+              JOIN res_partner p ON p.id = l.partner_id
+              JOIN unnest(%(days)s::date[]) AS d(day) ON l.date <= d.day
+              LEFT JOIN undone u ON u.line_id = l.id AND u.day = d.day
+             WHERE l.company_id = %(company)s AND l.parent_state = 'posted'
+               AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+               AND (%(all)s OR p.commercial_partner_id = ANY(%(ids)s))
+               AND (l.reconciled IS NOT TRUE OR l.id IN (SELECT line_id FROM later))
+             GROUP BY 1, 2
+            """,
+            days=[str(day) for day in days], first=min(days), company=self.env.company.id, all=not self,
+            ids=self.ids))
+
     def _credit_file_issues(self, partner_ids):
         """{partner id: ([missing item names], [expired item names])} for required credit-file items
         of the current company. A type is valid when one of its items never expires or expires today or later."""
@@ -503,8 +571,9 @@ class ResPartner(models.Model):
                 issues[partner_id] = (missing, expired)
         return issues
 
-    def _credit_pending_partner_ids(self, today):
-        """Commercial partners of the current company with activity in the last 2 years, not rated today."""
+    def _credit_pending_partner_ids(self, today, done_field="credit_rated_on"):
+        """Commercial partners of the current company with activity in the last 2 years or a tier, whose
+        ``done_field`` (a company-dependent date: rated on, warned on) is not today yet."""
         company = self.env.company
         self.env.flush_all()
         rows = self.env.execute_query(SQL(
@@ -518,10 +587,11 @@ class ResPartner(models.Model):
                                 AND m.move_type IN ('out_invoice', 'out_refund')
                                 AND m.invoice_date > %(since)s)
                     OR p.credit_tier_id ? %(key)s)
-               AND ((p.credit_rated_on->>%(key)s) IS NULL OR (p.credit_rated_on->>%(key)s)::date < %(today)s)
+               AND ((p.%(done)s->>%(key)s) IS NULL OR (p.%(done)s->>%(key)s)::date < %(today)s)
              ORDER BY p.id
             """,
             company=company.id, key=str(company.id), since=today - relativedelta(years=2), today=today,
+            done=SQL.identifier(done_field),
         ))
         return [r[0] for r in rows]
 
@@ -808,7 +878,14 @@ class ResPartner(models.Model):
         self.env.execute_query(SQL(
             """
             UPDATE res_partner p
-               SET credit_score = COALESCE(p.credit_score, '{}') || jsonb_build_object(%(key)s, v.score),
+               SET credit_grade_previous = CASE WHEN %(changed)s
+                       THEN COALESCE(p.credit_grade_previous, '{}')
+                            || jsonb_build_object(%(key)s, p.credit_grade->>%(key)s)
+                       ELSE p.credit_grade_previous END,
+                   credit_grade_changed_on = CASE WHEN %(changed)s
+                       THEN COALESCE(p.credit_grade_changed_on, '{}') || jsonb_build_object(%(key)s, %(today)s::text)
+                       ELSE p.credit_grade_changed_on END,
+                   credit_score = COALESCE(p.credit_score, '{}') || jsonb_build_object(%(key)s, v.score),
                    credit_grade = COALESCE(p.credit_grade, '{}') || jsonb_build_object(%(key)s, v.grade),
                    credit_suggested_limit = COALESCE(p.credit_suggested_limit, '{}')
                                             || jsonb_build_object(%(key)s, v.suggested),
@@ -820,9 +897,11 @@ class ResPartner(models.Model):
              WHERE p.commercial_partner_id = v.id
             """,
             key=key, today=str(today), values=json.dumps(values),
+            # the grade of this company changed (SET reads the row as it was before the update)
+            changed=SQL("(p.credit_grade->>%(key)s) IS NOT NULL AND (p.credit_grade->>%(key)s) != v.grade", key=key),
         ))
         self.invalidate_model(["credit_score", "credit_grade", "credit_suggested_limit", "credit_factors",
-                               "credit_rated_on"])
+                               "credit_rated_on", "credit_grade_previous", "credit_grade_changed_on"])
 
     def _credit_schedule_review_activities(self):
         """One review activity per partner whose review is due or whose credit file has an expired item."""
