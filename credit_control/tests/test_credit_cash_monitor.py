@@ -259,6 +259,29 @@ class TestCreditCashMonitor(CreditControlCommon):
         self.assertEqual(second.activity_ids, activities, "one alert per month")
         self.assertEqual(len(self._warnings()), 5, "4 red KPIs and the cash gap, once each")
 
+    def test_queries_do_not_grow_with_customers(self):
+        def add_customers(count):
+            with freeze_time(TODAY):
+                for index in range(count):
+                    customer = self._customer(f"Extra customer {count}-{index}")
+                    self._pay(self._invoice(customer, 100.0 + index, "2026-04-01"), 50.0, "2026-05-20")
+
+        def count_queries():
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            self._refresh()
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        self._refresh()  # creates the record and schedules the alert
+        add_customers(1)
+        count_queries()  # warms the caches of access rules and such
+        add_customers(1)
+        baseline = count_queries()
+        add_customers(10)
+        self.assertEqual(count_queries(), baseline, "the same queries for 7 or 17 customers")
+
     # -------------------------------------------------------------------------
     # Alerts and company warnings
     # -------------------------------------------------------------------------
