@@ -49,7 +49,8 @@ class CreditCashForecast(models.Model):
         Week k (1-13) covers ``date + 7(k-1)`` to ``date + 7(k-1) + 6``. Receipts are the open receivable
         residuals at ``date`` expected on their due date shifted by the customer's average delay (rounded to
         whole days); payments are the open payable residuals on their due date. Anything expected before
-        ``date`` falls in week 1; anything after week 13 is left out.
+        ``date`` falls in week 1; anything after week 13 is left out. Open credit notes, unapplied customer
+        payments and vendor refunds count negatively.
         """
         company = self.env.company
         self.env.flush_all()

@@ -144,7 +144,7 @@ class CreditCashKpi(models.Model):
         """
         company = self.env.company
         today = fields.Date.context_today(self)
-        date = fields.Date.to_date(date) or today
+        date = min(fields.Date.to_date(date) or today, today)  # the books of a day to come are not known
         date_from = date.replace(day=1)
         facts = self._credit_kpi_facts(date)
         Forecast = self.env["credit.cash.forecast"]

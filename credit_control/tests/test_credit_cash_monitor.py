@@ -254,6 +254,8 @@ class TestCreditCashMonitor(CreditControlCommon):
         activities = first.activity_ids
         second = self._refresh()
         self.assertEqual(first, second)
+        self.assertEqual(self._refresh("2026-07-20"), first, "a day to come is read as today")
+        self.assertEqual(first.date, date(2026, 6, 15))
         self.assertEqual(self.KPI.search_count([("company_id", "=", self.company.id)]), 1)
         self.assertEqual(self.Forecast.search_count([("company_id", "=", self.company.id)]), 13)
         self.assertEqual(second.activity_ids, activities, "one alert per month")
