@@ -71,7 +71,7 @@ class CreditWarning(models.Model):
     def _compute_display_name(self):
         signals = dict(self._fields["company_signal"]._description_selection(self.env))
         for warning in self:
-            name = warning.rule_id.name or signals.get(warning.company_signal, "")
+            name = warning.rule_id.display_name or signals.get(warning.company_signal, "")
             warning.display_name = f"{warning.partner_id.display_name}: {name}" if warning.partner_id else name
 
     @api.depends("rule_id.indicator", "company_signal")
