@@ -44,7 +44,7 @@ class CreditWarning(models.Model):
     unit = fields.Char(compute="_compute_unit")
     note = fields.Char(string="Details", readonly=True)
     state = fields.Selection(
-        selection=[("new", "New"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved")],
+        selection=[("new", "To Review"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved")],
         required=True, default="new", readonly=True, index=True,
     )
     date = fields.Date(string="Raised On", required=True, readonly=True, default=fields.Date.context_today)
@@ -88,8 +88,12 @@ class CreditWarning(models.Model):
     # -------------------------------------------------------------------------
 
     def action_acknowledge(self):
-        """The credit controller has seen the warning; it stays open until the signal clears."""
-        self.filtered(lambda w: w.state == "new").write({
+        """The credit controller has seen the warning; it stays open until the signal clears.
+
+        Users only read warnings: acknowledging is the one change they make, through this action.
+        """
+        self.check_access("read")
+        self.sudo().filtered(lambda w: w.state == "new").write({
             "state": "acknowledged", "acknowledged_by_id": self.env.user.id,
             "acknowledged_date": fields.Date.context_today(self),
         })

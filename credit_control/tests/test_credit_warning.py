@@ -335,6 +335,8 @@ class TestCreditWarning(CreditControlCommon):
         with self.assertRaises(AccessError):
             rule_a.with_user(user).threshold = 95
         with self.assertRaises(AccessError):
+            warning.with_user(user).value = 10.0
+        with self.assertRaises(AccessError):
             warning.with_user(user).unlink()
         with self.assertRaises(AccessError):
             self.env["credit.warning"].with_user(user).create({"severity": "red"})

@@ -219,8 +219,8 @@ tours.add("credit_control_warning_tour", {
             run: "click",
         },
         {
-            content: "Open warnings are listed, red first",
-            trigger: ".o_facet_value:contains('Open')",
+            content: "Unresolved warnings are listed, red first",
+            trigger: ".o_facet_value:contains('Unresolved')",
         },
         {
             content: "Open the customer's red warning",
