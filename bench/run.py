@@ -31,6 +31,7 @@ OCA_RISK_FIELDS = ["risk_invoice_open", "risk_invoice_unpaid", "risk_account_amo
 # The dunning levels of both policies (ours and OCA's): name, days after the due date; letters only, no email.
 DUNNING_LEVELS = (("First reminder", 10), ("Second reminder", 30), ("Final notice", 60), ("Legal warning", 90))
 DUNNING_BATCH = 2000  # customers per _credit_run_batch call, the scheduled action's default
+WARNING_BATCH = 2000  # customers per _credit_measure_partners call, the scheduled action's default
 
 
 @dataclass
@@ -167,6 +168,58 @@ def oca_credit_control_run(env, ctx):
     run.generate_credit_lines()
 
 
+def warning_run(env, ctx):
+    """A full warning run of the company: every customer in batches, as the scheduled action does, then the
+    company's own close (cash-flow monitor, digest)."""
+    warnings = env["credit.warning"]
+    partners = env["res.partner"].browse(ctx["partner_ids"])
+    for start in range(0, len(partners), WARNING_BATCH):
+        warnings._credit_measure_partners(partners[start:start + WARNING_BATCH])
+    warnings._credit_finish_company()
+
+
+def warning_records(env, ctx):
+    """Open warnings of the company, and its customers measured (warnings) or rated (profiles) today."""
+    key, today = str(env.company.id), str(datetime.date.today())
+    env.cr.execute("""
+        SELECT count(*) FILTER (WHERE credit_warned_on->>%s = %s), count(*) FILTER (WHERE credit_rated_on->>%s = %s)
+          FROM res_partner WHERE id = commercial_partner_id
+    """, [key, today, key, today])
+    measured, rated = env.cr.fetchone()
+    return {"open warnings": env["credit.warning"].search_count([("company_id", "=", env.company.id),
+                                                                  ("state", "!=", "resolved")]),
+            "customers measured": measured, "customers rated": rated}
+
+
+def warning_batch_queries(odoo, registry, ctx, customers, invoices):
+    """Queries of one warning batch of ``customers`` new customers with ``invoices`` overdue invoices each,
+    at 95% of their limit (so that warnings are opened), in a transaction that is rolled back."""
+    from odoo import Command
+
+    due = datetime.date.today() - datetime.timedelta(days=45)
+    with registry.cursor() as cr:
+        env = bench_env(odoo, cr, ctx)
+        partners = env["res.partner"].create([{"name": f"Warning check {i}", "is_company": True,
+                                               "credit_limit": 100.0 * invoices / 0.95} for i in range(customers)])
+        env["account.move"].create([
+            {"move_type": "out_invoice", "partner_id": partner.id, "invoice_date": due, "invoice_date_due": due,
+             "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 100.0,
+                                                  "tax_ids": []})]}
+            for partner in partners for _i in range(invoices)
+        ]).with_context(bypass_risk=True).action_post()
+        env.flush_all()
+        env.invalidate_all()
+        start = odoo.sql_db.sql_counter
+        env["credit.warning"]._credit_measure_partners(partners)
+        env.flush_all()
+        queries = odoo.sql_db.sql_counter - start
+        opened = env["credit.warning"].search_count([("partner_id", "in", partners.ids)])
+        cr.rollback()
+    if opened < customers:
+        raise SystemExit(f"[bench] warning check: expected warnings for {customers} customers, got {opened}")
+    return {"customers": customers, "invoices": customers * invoices, "warnings": opened, "queries": queries}
+
+
 def dunning_batch_queries(odoo, registry, ctx, customers, invoices):
     """Queries of one dunning batch of ``customers`` new customers with ``invoices`` overdue invoices each.
 
@@ -227,8 +280,12 @@ SCENARIOS = [
                     (("credit.control.run", "generate_credit_lines"),))],
         setup=dunning_policies, created=dunning_records, repeats=3,
     ),
-    Scenario("warning run", "credit warnings of all customers of one company",
-             baselines=[("profile recompute", None, ())]),
+    Scenario(
+        "warning run", "early warnings of all customers of one company",
+        ours=warning_run, requires=(("credit.warning", "_credit_measure_partners"),),
+        baselines=[("profile recompute", profile_recompute, (("res.partner", "_credit_compute_profiles"),))],
+        created=warning_records,
+    ),
 ]
 
 
@@ -337,6 +394,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the median is reported")
+    parser.add_argument("--scenario", help="run only the scenarios whose name contains this text")
     args = parser.parse_args()
     odoo = load_odoo(bench_conf())
     dbname = db_name(args.preset)
@@ -348,6 +406,8 @@ def main():
           f"median of {args.repeat} runs", flush=True)
     rows = []
     for scenario in SCENARIOS:
+        if args.scenario and args.scenario not in scenario.name:
+            continue
         for row in run_scenario(odoo, registry, scenario, ctx, args.repeat):
             print(format_row(row), flush=True)
             rows.append(row)
@@ -355,7 +415,7 @@ def main():
     with registry.cursor() as cr:
         dunning_ready = not missing(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}),
                                     (("credit.dunning.communication", "_credit_run_batch"),))
-    if dunning_ready:
+    if dunning_ready and (not args.scenario or "dunning" in args.scenario):
         # the queries of one batch must not grow with its invoices (20 customers with 1, then 10 invoices each);
         # 100 customers with 1 invoice each show what each customer costs
         checks["dunning batch queries"] = batches = [
@@ -363,6 +423,18 @@ def main():
             for customers, invoices in ((20, 1), (20, 10), (100, 1))
         ]
         print(f"{'dunning batch queries':<44} | " + " | ".join(
+            f"{b['customers']} customers, {b['invoices']} invoices: {b['queries']} queries" for b in batches),
+            flush=True)
+    with registry.cursor() as cr:
+        warnings_ready = not missing(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}),
+                                     (("credit.warning", "_credit_measure_partners"),))
+    if warnings_ready and (not args.scenario or "warning" in args.scenario):
+        # the same shape: the queries of one batch must not grow with its customers or invoices
+        checks["warning batch queries"] = batches = [
+            warning_batch_queries(odoo, registry, ctx, customers, invoices)
+            for customers, invoices in ((20, 1), (20, 10), (100, 1))
+        ]
+        print(f"{'warning batch queries':<44} | " + " | ".join(
             f"{b['customers']} customers, {b['invoices']} invoices: {b['queries']} queries" for b in batches),
             flush=True)
     report = {
@@ -373,7 +445,8 @@ def main():
         "scenarios": rows,
         "checks": checks,
     }
-    out = BENCH_DIR / f"results-{args.preset}.json"
+    suffix = f"-{args.scenario.replace(' ', '-')}" if args.scenario else ""
+    out = BENCH_DIR / f"results-{args.preset}{suffix}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"[bench] results written to {out.relative_to(BENCH_DIR.parent.parent)}", flush=True)
     return 0

@@ -48,6 +48,7 @@
         "demo/credit_dunning_demo.xml",
         "demo/credit_control_demo.xml",
         "demo/credit_cash_demo.xml",
+        "demo/credit_warning_demo.xml",
     ],
     "assets": {
         "web.assets_tests": ["credit_control/static/tests/tours/*.js"],

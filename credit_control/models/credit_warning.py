@@ -26,7 +26,7 @@ class CreditWarning(models.Model):
 
     _name = "credit.warning"
     _description = "Early Warning"
-    _order = "state_order, severity desc, date desc, id desc"
+    _order = "severity desc, date desc, id desc"  # red first
     _check_company_auto = True
 
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True,
@@ -35,7 +35,6 @@ class CreditWarning(models.Model):
                                  help="Empty for a warning on the company's own cash flow.")
     rule_id = fields.Many2one("credit.warning.rule", index=True, readonly=True, ondelete="cascade",
                               check_company=True)
-    indicator = fields.Selection(related="rule_id.indicator", store=True)
     company_signal = fields.Selection(COMPANY_SIGNALS, readonly=True,
                                       help="The company cash-flow signal, for a company warning.")
     user_id = fields.Many2one(related="partner_id.user_id", string="Salesperson", store=True)
@@ -45,10 +44,9 @@ class CreditWarning(models.Model):
     unit = fields.Char(compute="_compute_unit")
     note = fields.Char(string="Details", readonly=True)
     state = fields.Selection(
-        selection=[("new", "New"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved")],
+        selection=[("new", "To Review"), ("acknowledged", "Acknowledged"), ("resolved", "Resolved")],
         required=True, default="new", readonly=True, index=True,
     )
-    state_order = fields.Integer(compute="_compute_state_order", store=True)
     date = fields.Date(string="Raised On", required=True, readonly=True, default=fields.Date.context_today)
     last_date = fields.Date(string="Last Seen", readonly=True, help="The last run that still measured the signal.")
     acknowledged_by_id = fields.Many2one("res.users", readonly=True)
@@ -73,7 +71,7 @@ class CreditWarning(models.Model):
     def _compute_display_name(self):
         signals = dict(self._fields["company_signal"]._description_selection(self.env))
         for warning in self:
-            name = warning.rule_id.name or signals.get(warning.company_signal, "")
+            name = warning.rule_id.display_name or signals.get(warning.company_signal, "")
             warning.display_name = f"{warning.partner_id.display_name}: {name}" if warning.partner_id else name
 
     @api.depends("rule_id.indicator", "company_signal")
@@ -85,19 +83,17 @@ class CreditWarning(models.Model):
             spec = specs.get(warning.rule_id.indicator, {})
             warning.unit = spec.get("unit", "") if warning.rule_id else units.get(warning.company_signal, "")
 
-    @api.depends("state")
-    def _compute_state_order(self):
-        order = {"new": 0, "acknowledged": 1, "resolved": 2}
-        for warning in self:
-            warning.state_order = order[warning.state]
-
     # -------------------------------------------------------------------------
     # ACTIONS
     # -------------------------------------------------------------------------
 
     def action_acknowledge(self):
-        """The credit controller has seen the warning; it stays open until the signal clears."""
-        self.filtered(lambda w: w.state == "new").write({
+        """The credit controller has seen the warning; it stays open until the signal clears.
+
+        Users only read warnings: acknowledging is the one change they make, through this action.
+        """
+        self.check_access("read")
+        self.sudo().filtered(lambda w: w.state == "new").write({
             "state": "acknowledged", "acknowledged_by_id": self.env.user.id,
             "acknowledged_date": fields.Date.context_today(self),
         })
@@ -197,9 +193,30 @@ class CreditWarning(models.Model):
                  WHERE w.id = v.id
                 """, today=today, rows=json.dumps(updates)))
             open_warnings.invalidate_recordset(["value", "note", "last_date"])
-        self.create([{**new_values(key), "value": values["value"], "note": values["note"], "last_date": today,
-                      "company_id": self.env.company.id}
-                     for key, values in firing.items() if key not in by_key])
+        self._credit_insert([{**new_values(key), "value": values["value"], "note": values["note"]}
+                             for key, values in firing.items() if key not in by_key])
+
+    def _credit_insert(self, rows):
+        """Open new warnings of the current company in one INSERT. A warning opened meanwhile by a concurrent
+        run for the same signal wins (the unique index on open warnings); this one is then skipped."""
+        if not rows:
+            return
+        self.env.execute_query(SQL(
+            """
+            INSERT INTO credit_warning (company_id, partner_id, rule_id, company_signal, user_id, severity, value,
+                                        threshold, note, state, date, last_date,
+                                        create_uid, create_date, write_uid, write_date)
+            SELECT %(company)s, v.partner_id, v.rule_id, v.company_signal, p.user_id, v.severity, v.value,
+                   v.threshold, v.note, 'new', %(today)s, %(today)s, %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s,
+                   NOW() AT TIME ZONE 'UTC'
+              FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(partner_id int, rule_id int, company_signal text,
+                                                           severity text, value numeric, threshold numeric,
+                                                           note text)
+              LEFT JOIN res_partner p ON p.id = v.partner_id
+            ON CONFLICT DO NOTHING
+            """,
+            company=self.env.company.id, today=fields.Date.context_today(self), uid=self.env.uid,
+            rows=json.dumps(rows)))
 
     def _credit_set_lights(self, partners, today):
         """Store each partner's traffic light for the current company; {partner id: (light, red count)}."""

@@ -278,8 +278,7 @@ class CreditWarningRule(models.Model):
             exposure = exposures.get(partner.id, (0.0, 0.0))[0]
             if partner.credit_limit > 0:
                 values[partner.id] = (100.0 * exposure / partner.credit_limit,
-                                      partner._credit_money(exposure) + " / " + partner._credit_money(
-                                          partner.credit_limit))
+                                      f"{exposure:,.0f} / {partner.credit_limit:,.0f}")
         return values
 
     def _credit_measure_payment_delay(self, partners):

@@ -298,7 +298,7 @@ class TestCreditWarning(CreditControlCommon):
         digests = self.env["mail.mail"].search([("subject", "like", "new red early warnings")])
         self.assertEqual(len(digests), 1)
         self.assertIn(manager.partner_id, digests.recipient_ids)
-        self.assertIn("Acme", digests.body_html)
+        self.assertIn("Acme: Credit use ≥ 90 %", digests.body_html)
         self.assertIn("95.0", digests.body_html)
         # Switched off, no digest; measured already today, nobody is measured twice.
         self.env.company.credit_warning_digest = False
@@ -334,6 +334,8 @@ class TestCreditWarning(CreditControlCommon):
         self.assertEqual(warning.state, "acknowledged")
         with self.assertRaises(AccessError):
             rule_a.with_user(user).threshold = 95
+        with self.assertRaises(AccessError):
+            warning.with_user(user).value = 10.0
         with self.assertRaises(AccessError):
             warning.with_user(user).unlink()
         with self.assertRaises(AccessError):

@@ -88,3 +88,15 @@ class TestCreditControlUi(HttpCase):
         self.assertEqual(communication.state, "done")
         self.assertIn("Please pay the invoices below.", communication.message_ids.filtered(
             lambda m: m.message_type == "comment").body)
+
+    def test_credit_controller_acknowledges_a_red_warning(self):
+        rule = self.env["credit.warning.rule"].search([("company_id", "=", self.env.company.id),
+                                                        ("indicator", "=", "utilization")], limit=1)
+        self.customer.credit_limit = 720.0
+        self.env["credit.warning"]._credit_measure_partners(self.customer)
+        warning = self.env["credit.warning"].search([("partner_id", "=", self.customer.id), ("rule_id", "=", rule.id)])
+        self.assertEqual((warning.severity, warning.state), ("red", "new"))
+        self.start_tour("/odoo/action-account.action_move_out_invoice_type", "credit_control_warning_tour",
+                        login="cc_user")
+        self.assertEqual(warning.state, "acknowledged")
+        self.assertEqual(warning.acknowledged_by_id.login, "cc_user")

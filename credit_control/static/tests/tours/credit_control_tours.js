@@ -206,3 +206,33 @@ tours.add("credit_control_dunning_tour", {
     ],
 });
 
+
+tours.add("credit_control_warning_tour", {
+    steps: () => [
+        {
+            content: "Open the Credit Control menu",
+            trigger: ".o_menu_sections .dropdown-toggle:contains('Credit Control')",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown-item:contains('Warnings')",
+            run: "click",
+        },
+        {
+            content: "Unresolved warnings are listed, red first",
+            trigger: ".o_facet_value:contains('Unresolved')",
+        },
+        {
+            content: "Open the customer's red warning",
+            trigger: ".o_data_row:contains('Red') td[name='partner_id']:contains('Tour Customer')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view button[name='action_acknowledge']",
+            run: "click",
+        },
+        {
+            trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Acknowledged')",
+        },
+    ],
+});
