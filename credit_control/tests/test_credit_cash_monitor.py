@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import tagged
 from odoo.tests.common import new_test_user
 
 from odoo.addons.credit_control.tests.common import CreditControlCommon
@@ -417,9 +417,7 @@ class TestCreditCashMonitor(CreditControlCommon):
                 self.company.write(values)
             self.company.invalidate_recordset()
         with self.assertRaisesRegex(ValidationError, "between 0 and 100"):
-            settings = Form(self.env["res.config.settings"])
-            settings.credit_overdue_target = 120.0
-            settings.save().execute()
+            self.env["res.config.settings"].create({"credit_overdue_target": 120.0}).execute()
 
     def test_bad_contingency_tier(self):
         tiers = self.env["credit.cash.contingency"]
