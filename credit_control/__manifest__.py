@@ -19,7 +19,6 @@
         "data/credit_cash_data.xml",
         "report/credit_dunning_reports.xml",
         "data/mail_template_data.xml",
-        "data/credit_warning_rule_data.xml",
         "views/credit_dunning_policy_views.xml",
         "views/credit_dunning_communication_views.xml",
         "views/credit_payment_promise_views.xml",

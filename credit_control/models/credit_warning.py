@@ -275,9 +275,13 @@ class CreditWarning(models.Model):
                 "Early warning: %(count)s or more red lights", count=limit)})
 
     def _credit_finish_company(self):
-        """Once a day per company, after its customers: send the digest of today's new red warnings."""
+        """After a company's customers: refresh its cash-flow monitor and, once a day, send the digest of
+        today's new red warnings (the company's own among them)."""
         company = self.env.company
         today = fields.Date.context_today(self)
+        kpis = self.env["credit.cash.kpi"]
+        if not kpis.search_count([("company_id", "=", company.id), ("date", "=", today)], limit=1):
+            kpis._credit_refresh()
         if not company.credit_warning_digest or company.credit_warning_digest_date == today:
             return
         company.credit_warning_digest_date = today

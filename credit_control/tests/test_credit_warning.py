@@ -295,6 +295,8 @@ class TestCreditWarning(CreditControlCommon):
             self.assertGreaterEqual(calls, 1, "one customer per call")
             self.assertEqual(self.warnings.sudo()._cron_compute_credit_warnings(batch_size=1), 0)
         self.assertEqual(len(self.warnings.search([("rule_id", "=", rule.id)])), 2)
+        kpi = self.env["credit.cash.kpi"].search([("company_id", "=", self.env.company.id)])
+        self.assertEqual(str(kpi.date), "2026-06-30", "the run refreshes the company's cash-flow monitor")
         digests = self.env["mail.mail"].search([("subject", "like", "new red early warnings")])
         self.assertEqual(len(digests), 1)
         self.assertIn(manager.partner_id, digests.recipient_ids)
