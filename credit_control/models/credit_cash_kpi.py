@@ -168,26 +168,28 @@ class CreditCashKpi(models.Model):
     @api.model
     def _credit_open_items_sql(self, date):
         """SQL: the current company's receivable and payable items open at ``date``, with their residual
-        then (balance less the partial reconciliations made by that day), commercial partner and due date."""
+        then, commercial partner and due date. The residual then is the residual now plus what was reconciled
+        on the item after that day, so only the items open now or reconciled since are read."""
         return SQL(
             """
+            WITH later AS (
+                SELECT debit_move_id AS line_id, amount FROM account_partial_reconcile
+                 WHERE company_id = %(company)s AND max_date > %(date)s
+                 UNION ALL
+                SELECT credit_move_id, -amount FROM account_partial_reconcile
+                 WHERE company_id = %(company)s AND max_date > %(date)s
+            ), undone AS (
+                SELECT line_id, SUM(amount) AS amount FROM later GROUP BY line_id
+            )
             SELECT l.id, p.commercial_partner_id AS partner_id, a.account_type,
-                   COALESCE(l.date_maturity, l.date) AS due_date,
-                   l.balance
-                   - COALESCE((SELECT SUM(apr.amount) FROM account_partial_reconcile apr
-                                WHERE apr.debit_move_id = l.id AND apr.max_date <= %(date)s), 0)
-                   + COALESCE((SELECT SUM(apr.amount) FROM account_partial_reconcile apr
-                                WHERE apr.credit_move_id = l.id AND apr.max_date <= %(date)s), 0) AS residual
+                   COALESCE(l.date_maturity, l.date) AS due_date, l.amount_residual + COALESCE(u.amount, 0) AS residual
               FROM account_move_line l
               JOIN account_account a ON a.id = l.account_id
               LEFT JOIN res_partner p ON p.id = l.partner_id
+              LEFT JOIN undone u ON u.line_id = l.id
              WHERE l.company_id = %(company)s AND l.parent_state = 'posted' AND l.date <= %(date)s
                AND a.account_type IN ('asset_receivable', 'liability_payable')
-               -- a line settled now by reconciliations all made by that day was settled then too
-               AND (l.amount_residual != 0
-                    OR EXISTS (SELECT 1 FROM account_partial_reconcile apr
-                                WHERE (apr.debit_move_id = l.id OR apr.credit_move_id = l.id)
-                                  AND apr.max_date > %(date)s))
+               AND (l.amount_residual != 0 OR u.line_id IS NOT NULL)
             """,
             date=date, company=self.env.company.id)
 
