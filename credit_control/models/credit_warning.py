@@ -141,10 +141,11 @@ class CreditWarning(models.Model):
         today = fields.Date.context_today(self)
         partners = partners.with_env(self.env)  # measured in this company
         rules = self.env["credit.warning.rule"].search([("company_id", "=", company.id)])
+        facts = rules._credit_batch_facts(partners)
         firing = {}
         for rule in rules:
             compare = COMPARATORS[rule.comparison]
-            for partner_id, measure in rule._credit_measure(partners).items():
+            for partner_id, measure in rule._credit_measure(partners, facts).items():
                 value, note = measure if isinstance(measure, tuple) else (measure, "")
                 if value is not None and compare(value, rule.threshold):
                     firing[rule.id, partner_id] = {"value": value, "note": note or ""}

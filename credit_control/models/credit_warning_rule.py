@@ -185,15 +185,20 @@ class CreditWarningRule(models.Model):
             for index, (indicator, threshold, lookback, severity) in enumerate(DEFAULT_RULES, start=1)
         ])
 
-    def _credit_measure(self, partners):
+    def _credit_batch_facts(self, partners):
+        """What several indicators use, read once per batch: the exposure and overdue amount per partner."""
+        return {"exposure": partners._credit_exposure_by_partner(partners.ids)}
+
+    def _credit_measure(self, partners, facts):
         """{commercial partner id: value or (value, details)} of this rule's indicator for ``partners``, in
-        the current company, as of today. One query for the whole batch. Integrators override it for their
-        own indicator and call ``super()`` for the others."""
+        the current company, as of today, at most one query for the whole batch; ``facts`` comes from
+        ``_credit_batch_facts``. Integrators override it for their own indicator and call ``super()`` for
+        the others."""
         self.ensure_one()
         if not partners:
             return {}
         self.env.flush_all()
-        return getattr(self, f"_credit_measure_{self.indicator}")(partners)
+        return getattr(self, f"_credit_measure_{self.indicator}")(partners, facts)
 
     def _credit_today_minus(self, months):
         return fields.Date.context_today(self) - relativedelta(months=months)
@@ -207,7 +212,7 @@ class CreditWarningRule(models.Model):
                AND p.commercial_partner_id = ANY(%(ids)s)""",
             company=self.env.company.id, ids=partners.ids)
 
-    def _credit_measure_dso_trend(self, partners):
+    def _credit_measure_dso_trend(self, partners, facts):
         """Month-ends in a row (back from today) where the quarterly DSO rose: DSO at a day is
         receivables at that day ÷ invoiced sales of the 90 days before × 90."""
         today = fields.Date.context_today(self)
@@ -249,14 +254,14 @@ class CreditWarningRule(models.Model):
             values[partner_id] = (rises, " → ".join(f"{d:.0f}" for d in points) + " " + self.env._("days"))
         return values
 
-    def _credit_measure_overdue_share(self, partners):
+    def _credit_measure_overdue_share(self, partners, facts):
         values = {}
-        for partner_id, (exposure, overdue) in partners._credit_exposure_by_partner(partners.ids).items():
+        for partner_id, (exposure, overdue) in facts["exposure"].items():
             if exposure > 0:
                 values[partner_id] = 100.0 * max(overdue, 0.0) / exposure
         return values
 
-    def _credit_measure_overdue_growth(self, partners):
+    def _credit_measure_overdue_growth(self, partners, facts):
         """Points gained by the overdue share of receivables between the lookback's start and today."""
         then = self._credit_today_minus(self.lookback_months)
         shares = {}
@@ -271,17 +276,16 @@ class CreditWarningRule(models.Model):
                 values[partner_id] = (now - before, f"{before:.0f}% → {now:.0f}%")
         return values
 
-    def _credit_measure_utilization(self, partners):
+    def _credit_measure_utilization(self, partners, facts):
         values = {}
-        exposures = partners._credit_exposure_by_partner(partners.ids)
         for partner in partners:
-            exposure = exposures.get(partner.id, (0.0, 0.0))[0]
+            exposure = facts["exposure"].get(partner.id, (0.0, 0.0))[0]
             if partner.credit_limit > 0:
                 values[partner.id] = (100.0 * exposure / partner.credit_limit,
                                       f"{exposure:,.0f} / {partner.credit_limit:,.0f}")
         return values
 
-    def _credit_measure_payment_delay(self, partners):
+    def _credit_measure_payment_delay(self, partners, facts):
         """Average days late (weighted by amount) of the payments of the lookback, minus the period before."""
         recent = self._credit_today_minus(self.lookback_months)
         rows = self.env.execute_query(SQL(
@@ -305,7 +309,7 @@ class CreditWarningRule(models.Model):
                                                              before=before, now=now))
                 for partner_id, now, before in rows if now is not None and before is not None}
 
-    def _credit_measure_invoice_frequency(self, partners):
+    def _credit_measure_invoice_frequency(self, partners, facts):
         """How many % fewer invoices the lookback had than the 12 months before it let expect."""
         recent = self._credit_today_minus(self.lookback_months)
         rows = self.env.execute_query(SQL(
@@ -328,7 +332,7 @@ class CreditWarningRule(models.Model):
                     "%(count)s invoices, %(expected).1f expected", count=count, expected=expected))
         return values
 
-    def _credit_measure_grade_downgrade(self, partners):
+    def _credit_measure_grade_downgrade(self, partners, facts):
         """Grades lost at the last change of the customer's grade, when it happened within the lookback."""
         since = self._credit_today_minus(self.lookback_months)
         order = [grade for grade, _label in GRADES]
@@ -339,10 +343,10 @@ class CreditWarningRule(models.Model):
                 values[partner.id] = (order.index(grade) - order.index(previous), f"{previous} → {grade}")
         return values
 
-    def _credit_measure_dunning_stage(self, partners):
+    def _credit_measure_dunning_stage(self, partners, facts):
         return partners._credit_dunning_stages()
 
-    def _credit_measure_outside_events(self, partners):
+    def _credit_measure_outside_events(self, partners, facts):
         """Recorded outside events of the lookback; a red rule counts only the red events."""
         domain = [("partner_id", "in", partners.ids), ("company_id", "=", self.env.company.id),
                   ("date", ">", self._credit_today_minus(self.lookback_months)),
