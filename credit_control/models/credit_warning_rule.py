@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -214,37 +216,40 @@ class CreditWarningRule(models.Model):
 
     def _credit_measure_dso_trend(self, partners, facts):
         """Month-ends in a row (back from today) where the quarterly DSO rose: DSO at a day is
-        receivables at that day ÷ invoiced sales of the 90 days before × 90."""
-        today = fields.Date.context_today(self)
+        receivables at that day ÷ invoiced sales of the 90 days before × 90. One pass over the lines, a
+        column per day."""
+        days = [self._credit_today_minus(k) for k in range(self.lookback_months + 1)]
+        receivables = SQL(", ").join(SQL("SUM(l.balance) FILTER (WHERE l.date <= %s)", day) for day in days)
+        sales = SQL(", ").join(
+            SQL("SUM(m.amount_total_signed) FILTER (WHERE m.invoice_date > %s AND m.invoice_date <= %s)",
+                day - timedelta(days=90), day)
+            for day in days)
         rows = self.env.execute_query(SQL(
             """
-            WITH points AS (
-                SELECT k, (%(today)s::date - make_interval(months => k))::date AS day
-                  FROM generate_series(0, %(lookback)s) k
-            ), receivable AS (
-                SELECT p.commercial_partner_id AS partner_id, pt.k, SUM(l.balance) AS amount
+            WITH receivable AS (
+                SELECT p.commercial_partner_id AS partner_id, ARRAY[%(receivables)s] AS amounts
                   FROM account_move_line l
                   JOIN res_partner p ON p.id = l.partner_id
-                  JOIN points pt ON l.date <= pt.day
-                 WHERE %(receivable)s
-                 GROUP BY 1, 2
+                 WHERE %(receivable)s AND l.date <= %(today)s
+                 GROUP BY 1
             ), sales AS (
-                SELECT m.commercial_partner_id AS partner_id, pt.k, SUM(m.amount_total_signed) AS amount
+                SELECT m.commercial_partner_id AS partner_id, ARRAY[%(sales)s] AS amounts
                   FROM account_move m
-                  JOIN points pt ON m.invoice_date > pt.day - 90 AND m.invoice_date <= pt.day
                  WHERE m.company_id = %(company)s AND m.state = 'posted'
                    AND m.move_type IN ('out_invoice', 'out_refund') AND m.commercial_partner_id = ANY(%(ids)s)
-                 GROUP BY 1, 2
+                   AND m.invoice_date > %(first)s AND m.invoice_date <= %(today)s
+                 GROUP BY 1
             )
-            SELECT r.partner_id, r.k, 90 * r.amount / s.amount
-              FROM receivable r JOIN sales s ON s.partner_id = r.partner_id AND s.k = r.k
-             WHERE s.amount > 0
+            SELECT r.partner_id, r.amounts, s.amounts FROM receivable r JOIN sales s ON s.partner_id = r.partner_id
             """,
-            today=today, lookback=self.lookback_months, receivable=self._credit_receivable_sql(partners),
-            company=self.env.company.id, ids=partners.ids))
-        series = {}
-        for partner_id, k, dso in rows:
-            series.setdefault(partner_id, {})[k] = float(dso)
+            receivables=receivables, sales=sales, receivable=self._credit_receivable_sql(partners),
+            today=days[0], first=days[-1] - timedelta(days=90), company=self.env.company.id, ids=partners.ids))
+        series = {
+            partner_id: {k: 90.0 * float(amount) / float(sold)
+                         for k, (amount, sold) in enumerate(zip(amounts, sold_amounts, strict=True))
+                         if sold and sold > 0 and amount is not None}
+            for partner_id, amounts, sold_amounts in rows
+        }
         values = {}
         for partner_id, dso in series.items():
             rises = 0
