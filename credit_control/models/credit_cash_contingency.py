@@ -28,8 +28,7 @@ class CreditCashContingency(models.Model):
     @api.depends("gap_pct", "recommended_action")
     def _compute_display_name(self):
         for tier in self:
-            tier.display_name = self.env._("%(pct)s%%: %(action)s", pct=f"{tier.gap_pct:g}",
-                                           action=tier.recommended_action or "")
+            tier.display_name = f"{tier.gap_pct:g}%: {tier.recommended_action or ''}"
 
     # -------------------------------------------------------------------------
     # CONSTRAINTS

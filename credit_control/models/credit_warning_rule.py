@@ -118,9 +118,10 @@ class CreditWarningRule(models.Model):
             if rule.indicator == "dso_trend":
                 high = rule.lookback_months
             if not low <= rule.threshold <= high:
+                low_text, high_text = f"{low:g}", f"{high:g}"  # f-strings stay out of _(): extraction evals it
                 raise ValidationError(self.env._(
                     "The threshold of the rule %(rule)s must be between %(low)s and %(high)s %(unit)s. %(hint)s",
-                    rule=rule.display_name, low=f"{low:g}", high=f"{high:g}", unit=spec.get("unit", ""),
+                    rule=rule.display_name, low=low_text, high=high_text, unit=spec.get("unit", ""),
                     hint=spec.get("hint", "")))
 
     # -------------------------------------------------------------------------
