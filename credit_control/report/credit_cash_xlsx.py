@@ -16,7 +16,7 @@ def kpi_columns(env):
         (env._("DSO (days)"), 10, lambda kpi: kpi.dso, None),
         (env._("DSO Target"), 10, lambda kpi: kpi.dso_target, None),
         (env._("DSO Status"), 10, status("dso_status"), None),
-        (env._("Overdue"), 10, lambda kpi: kpi.overdue_pct / 100.0, "percent"),
+        (env._("Overdue (%)"), 10, lambda kpi: kpi.overdue_pct / 100.0, "percent"),
         (env._("Overdue Target"), 10, lambda kpi: kpi.overdue_target / 100.0, "percent"),
         (env._("Overdue Status"), 10, status("overdue_status"), None),
         (env._("Top-5 Concentration"), 12, lambda kpi: kpi.top5_pct / 100.0, "percent"),
