@@ -412,29 +412,19 @@ def main():
             print(format_row(row), flush=True)
             rows.append(row)
     checks = {}
-    with registry.cursor() as cr:
-        dunning_ready = not missing(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}),
-                                    (("credit.dunning.communication", "_credit_run_batch"),))
-    if dunning_ready and (not args.scenario or "dunning" in args.scenario):
-        # the queries of one batch must not grow with its invoices (20 customers with 1, then 10 invoices each);
-        # 100 customers with 1 invoice each show what each customer costs
-        checks["dunning batch queries"] = batches = [
-            dunning_batch_queries(odoo, registry, ctx, customers, invoices)
-            for customers, invoices in ((20, 1), (20, 10), (100, 1))
-        ]
-        print(f"{'dunning batch queries':<44} | " + " | ".join(
-            f"{b['customers']} customers, {b['invoices']} invoices: {b['queries']} queries" for b in batches),
-            flush=True)
-    with registry.cursor() as cr:
-        warnings_ready = not missing(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}),
-                                     (("credit.warning", "_credit_measure_partners"),))
-    if warnings_ready and (not args.scenario or "warning" in args.scenario):
-        # the same shape: the queries of one batch must not grow with its customers or invoices
-        checks["warning batch queries"] = batches = [
-            warning_batch_queries(odoo, registry, ctx, customers, invoices)
-            for customers, invoices in ((20, 1), (20, 10), (100, 1))
-        ]
-        print(f"{'warning batch queries':<44} | " + " | ".join(
+    # the queries of one batch must not grow with its invoices (20 customers with 1, then 10 invoices each);
+    # 100 customers with 1 invoice each show what each customer costs
+    for label, func, requires in (
+            ("dunning batch queries", dunning_batch_queries,
+             ("credit.dunning.communication", "_credit_run_batch")),
+            ("warning batch queries", warning_batch_queries, ("credit.warning", "_credit_measure_partners"))):
+        with registry.cursor() as cr:
+            ready = not missing(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}), (requires,))
+        if not ready or (args.scenario and label.split()[0] not in args.scenario):
+            continue
+        checks[label] = batches = [func(odoo, registry, ctx, customers, invoices)
+                                   for customers, invoices in ((20, 1), (20, 10), (100, 1))]
+        print(f"{label:<44} | " + " | ".join(
             f"{b['customers']} customers, {b['invoices']} invoices: {b['queries']} queries" for b in batches),
             flush=True)
     report = {

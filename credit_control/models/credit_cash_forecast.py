@@ -58,20 +58,11 @@ class CreditCashForecast(models.Model):
         rows = self.env.execute_query(SQL(
             """
             WITH delays AS (
-                -- as in res.partner._credit_rating_facts, on the reconciliations of the 12 months to the day
-                SELECT p.commercial_partner_id AS partner_id,
-                       SUM(apr.amount * GREATEST(apr.max_date - COALESCE(dl.date_maturity, dl.date), 0))
-                           / NULLIF(SUM(apr.amount), 0) AS delay
-                  FROM account_partial_reconcile apr
-                  JOIN account_move_line dl ON dl.id = apr.debit_move_id AND dl.display_type = 'payment_term'
-                  JOIN res_partner p ON p.id = dl.partner_id
-                 WHERE apr.company_id = %(company)s AND apr.max_date > %(year_ago)s AND apr.max_date <= %(date)s
-                   AND dl.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
-                 GROUP BY 1
+                %(delays)s
             ), items AS (
                 SELECT o.account_type, o.residual,
                        GREATEST(o.due_date + CASE WHEN o.account_type = 'asset_receivable'
-                                                  THEN ROUND(COALESCE(d.delay, 0))::int ELSE 0 END
+                                                  THEN ROUND(COALESCE(d.avg_days_late, 0))::int ELSE 0 END
                                 - %(date)s::date, 0) / 7 AS week_index
                   FROM (%(open_items)s) o
                   LEFT JOIN delays d ON d.partner_id = o.partner_id
@@ -83,7 +74,9 @@ class CreditCashForecast(models.Model):
              WHERE week_index < %(weeks)s
              GROUP BY week_index
             """,
-            company=company.id, date=date, year_ago=date - relativedelta(years=1), open_items=open_items,
+            date=date, open_items=open_items,
+            # the customers' delays on the reconciliations of the 12 months to the day
+            delays=self.env["res.partner"]._credit_delays_sql(date - relativedelta(years=1), date),
             weeks=FORECAST_WEEKS))
         flows = {index: (float(receipts or 0.0), float(payments or 0.0)) for index, receipts, payments in rows}
         [[cash]] = self.env.execute_query(SQL(

@@ -493,6 +493,25 @@ class ResPartner(models.Model):
             today=fields.Date.context_today(self), company=self.env.company.id,
         )
 
+    def _credit_delays_sql(self, since, until):
+        """SQL: (partner_id, avg_days_late) per commercial partner of these partners (all customers when empty)
+        for the current company: the days late of the payments reconciled after ``since`` up to ``until``,
+        weighted by amount. Invoices' receivable lines are their 'payment_term' lines."""
+        return SQL(
+            """
+            SELECT p.commercial_partner_id AS partner_id,
+                   SUM(apr.amount * GREATEST(apr.max_date - COALESCE(dl.date_maturity, dl.date), 0))
+                       / NULLIF(SUM(apr.amount), 0) AS avg_days_late
+              FROM account_partial_reconcile apr
+              JOIN account_move_line dl ON dl.id = apr.debit_move_id AND dl.display_type = 'payment_term'
+              JOIN res_partner p ON p.id = dl.partner_id
+             WHERE apr.company_id = %(company)s AND apr.max_date > %(since)s AND apr.max_date <= %(until)s
+               AND (%(all)s OR p.commercial_partner_id = ANY(%(ids)s))
+               AND dl.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+             GROUP BY 1
+            """,
+            company=self.env.company.id, since=since, until=until, all=not self, ids=self.ids)
+
     def _credit_exposure_by_partner(self, partner_ids):
         """{commercial partner id: (exposure, overdue)} in one query."""
         if not partner_ids:
@@ -766,18 +785,7 @@ class ResPartner(models.Model):
                   FROM (%(exposure)s) e
                  WHERE partner_id = ANY(%(ids)s)
             ), delays AS (
-                -- driven by the company's recent reconciliations: invoice receivable lines are the
-                -- 'payment_term' lines on a receivable account
-                SELECT p.commercial_partner_id AS partner_id,
-                       SUM(apr.amount * GREATEST(apr.max_date - COALESCE(dl.date_maturity, dl.date), 0))
-                           / NULLIF(SUM(apr.amount), 0) AS avg_days_late
-                  FROM account_partial_reconcile apr
-                  JOIN account_move_line dl ON dl.id = apr.debit_move_id AND dl.display_type = 'payment_term'
-                  JOIN res_partner p ON p.id = dl.partner_id
-                 WHERE apr.company_id = %(company)s AND apr.max_date > %(year_ago)s
-                   AND p.commercial_partner_id = ANY(%(ids)s)
-                   AND dl.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
-                 GROUP BY 1
+                %(delays)s
             ), sales AS (
                 SELECT m.commercial_partner_id AS partner_id,
                        SUM(m.amount_total_signed) FILTER (WHERE m.invoice_date > %(year_ago)s) AS year_sales,
@@ -816,6 +824,7 @@ class ResPartner(models.Model):
              WHERE cp.id = ANY(%(ids)s)
             """,
             ids=self.ids, company=company.id, today=today, exposure=self._credit_exposure_query(),
+            delays=self._credit_delays_sql(today - relativedelta(years=1), today),
             # company-dependent values with their company-wide defaults (ir.default), as the ORM reads them
             tier_of_cp=self._field_to_sql("cp", "credit_tier_id"),
             external_rating=self._field_to_sql("cp", "credit_external_rating"),
