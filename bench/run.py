@@ -191,23 +191,29 @@ def warning_records(env, ctx):
             "customers measured": measured, "customers rated": rated}
 
 
+def overdue_customers(env, name, customers, invoices, due, **partner_values):
+    """``customers`` new customers with ``invoices`` posted invoices of 100 each, all due on ``due``."""
+    from odoo import Command
+
+    partners = env["res.partner"].create([{"name": f"{name} {i}", "is_company": True, **partner_values}
+                                          for i in range(customers)])
+    env["account.move"].create([
+        {"move_type": "out_invoice", "partner_id": partner.id, "invoice_date": due, "invoice_date_due": due,
+         "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 100.0, "tax_ids": []})]}
+        for partner in partners for _i in range(invoices)
+    ]).with_context(bypass_risk=True).action_post()
+    env.flush_all()
+    return partners
+
+
 def warning_batch_queries(odoo, registry, ctx, customers, invoices):
     """Queries of one warning batch of ``customers`` new customers with ``invoices`` overdue invoices each,
     at 95% of their limit (so that warnings are opened), in a transaction that is rolled back."""
-    from odoo import Command
-
     due = datetime.date.today() - datetime.timedelta(days=45)
     with registry.cursor() as cr:
         env = bench_env(odoo, cr, ctx)
-        partners = env["res.partner"].create([{"name": f"Warning check {i}", "is_company": True,
-                                               "credit_limit": 100.0 * invoices / 0.95} for i in range(customers)])
-        env["account.move"].create([
-            {"move_type": "out_invoice", "partner_id": partner.id, "invoice_date": due, "invoice_date_due": due,
-             "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 100.0,
-                                                  "tax_ids": []})]}
-            for partner in partners for _i in range(invoices)
-        ]).with_context(bypass_risk=True).action_post()
-        env.flush_all()
+        partners = overdue_customers(env, "Warning check", customers, invoices, due,
+                                     credit_limit=100.0 * invoices / 0.95)
         env.invalidate_all()
         start = odoo.sql_db.sql_counter
         env["credit.warning"]._credit_measure_partners(partners)
@@ -225,21 +231,11 @@ def dunning_batch_queries(odoo, registry, ctx, customers, invoices):
 
     The invoices are posted before the counter starts, in a transaction that is rolled back.
     """
-    from odoo import Command
-
     due = datetime.date.today() - datetime.timedelta(days=DUNNING_LEVELS[-1][1] + 30)
     with registry.cursor() as cr:
         env = bench_env(odoo, cr, ctx)
         check_ctx = dict(ctx, data=dunning_policies(env, ctx))
-        partners = env["res.partner"].create([{"name": f"Dunning check {i}", "is_company": True}
-                                              for i in range(customers)])
-        env["account.move"].create([
-            {"move_type": "out_invoice", "partner_id": partner.id, "invoice_date": due, "invoice_date_due": due,
-             "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 100.0,
-                                                  "tax_ids": []})]}
-            for partner in partners for _i in range(invoices)
-        ]).with_context(bypass_risk=True).action_post()
-        env.flush_all()
+        partners = overdue_customers(env, "Dunning check", customers, invoices, due)
         env.invalidate_all()
         start = odoo.sql_db.sql_counter
         done, _remaining = env["credit.dunning.communication"]._credit_run_batch(
