@@ -116,18 +116,18 @@ class CreditWarning(models.Model):
                    for company in self.env["res.company"].search([])}
         total = sum(len(ids) for ids in pending.values())
         company = next((c for c, ids in pending.items() if ids), None)
+        batch = partners
         if company:
             batch = partners.with_company(company).browse(pending[company][:batch_size])
             self.with_company(company)._credit_measure_partners(batch)
             if len(batch) == len(pending[company]):
                 self.with_company(company)._credit_finish_company()
-            remaining = total - len(batch)
-            self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
-            return remaining
-        for company in pending:
-            self.with_company(company)._credit_finish_company()
-        self.env["ir.cron"]._notify_progress(done=0, remaining=0)
-        return 0
+        remaining = total - len(batch)
+        if not remaining:  # the companies without customers to measure too (each finishes once a day)
+            for other in pending:
+                self.with_company(other)._credit_finish_company()
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        return remaining
 
     # -------------------------------------------------------------------------
     # HELPERS

@@ -288,6 +288,7 @@ class TestCreditWarning(CreditControlCommon):
         for partner in self.customer | self.other:
             partner.credit_limit = 1000.0
             self._invoice(partner, 950.0, "2026-06-01")
+        idle = self.setup_other_company(name="No Customers")["company"]
         with freeze_time("2026-06-30"):
             calls = 0
             while self.warnings.sudo()._cron_compute_credit_warnings(batch_size=1):
@@ -297,6 +298,8 @@ class TestCreditWarning(CreditControlCommon):
         self.assertEqual(len(self.warnings.search([("rule_id", "=", rule.id)])), 2)
         kpi = self.env["credit.cash.kpi"].search([("company_id", "=", self.env.company.id)])
         self.assertEqual(str(kpi.date), "2026-06-30", "the run refreshes the company's cash-flow monitor")
+        self.assertTrue(self.env["credit.cash.kpi"].search([("company_id", "=", idle.id)]),
+                        "so it does for a company without customers to measure")
         digests = self.env["mail.mail"].search([("subject", "like", "new red early warnings")])
         self.assertEqual(len(digests), 1)
         self.assertIn(manager.partner_id, digests.recipient_ids)
