@@ -9,10 +9,17 @@
     "maintainers": ["credit-control"],
     "development_status": "Beta",
     "depends": ["credit_control"],
+    "external_dependencies": {"python": ["xlsxwriter"]},
     "data": [
         "security/credit_control_insurance_security.xml",
         "security/ir.model.access.csv",
+        "data/credit_insurance_data.xml",
         "views/credit_insurance_policy_views.xml",
+        "views/credit_insurance_cover_views.xml",
+        "wizard/credit_insurance_cover_request_views.xml",
+        "views/res_partner_views.xml",
+        "views/account_move_views.xml",
+        "views/res_config_settings_views.xml",
         "views/credit_control_insurance_menus.xml",
     ],
     "demo": [

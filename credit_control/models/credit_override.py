@@ -75,11 +75,12 @@ class CreditOverride(models.Model):
 
     def action_export_xlsx(self):
         env = self.env
+        reasons = dict(self._fields["reason_code"]._description_selection(env))  # with add-ons' reasons
         columns = [
             (env._("Approved On"), 18, lambda o: o.date, "datetime"),
             (env._("Customer"), 30, lambda o: o.partner_id.display_name, None),
             (env._("Invoices"), 30, lambda o: ", ".join(o.move_ids.mapped("name")), None),
-            (env._("Refusal"), 22, lambda o: dict(REASONS)[o.reason_code], None),
+            (env._("Refusal"), 22, lambda o: reasons[o.reason_code], None),
             (env._("Exposure"), 16, lambda o: o.exposure, "money"),
             (env._("Credit Limit"), 16, lambda o: o.credit_limit, "money"),
             (env._("Excess"), 16, lambda o: o.excess, "money"),

@@ -676,7 +676,7 @@ class ResPartner(models.Model):
         not_due_excluded = data["not_due"] if tier and not tier.exposure_include_not_due else 0.0
         drafts_included = data["draft_amount"] if tier.exposure_include_draft else 0.0
         exposure = data["open_amount"] - not_due_excluded + drafts_included
-        limit = self.credit_limit
+        limit = self._credit_effective_limit()
         invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
         names = ", ".join(invoices.mapped("name"))
         values = {"moves": names, "partner": self.display_name, "exposure": self._credit_money(exposure),
@@ -723,6 +723,11 @@ class ResPartner(models.Model):
                 "drafts_included": drafts_included,
             },
         }
+
+    def _credit_effective_limit(self):
+        """The limit posting is checked against: the credit limit. Override to cap it (e.g. by insurer cover)."""
+        self.ensure_one()
+        return self.credit_limit
 
     def _credit_money(self, amount):
         return format_amount(self.env, amount, self.env.company.currency_id)
