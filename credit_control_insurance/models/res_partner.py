@@ -54,7 +54,7 @@ class ResPartner(models.Model):
             "res_model": "credit.insurance.cover.request",
             "view_mode": "form",
             "target": "new",
-            "context": {"default_partner_ids": self.commercial_partner_id.ids},
+            "context": {"credit_request_partner_ids": self.commercial_partner_id.ids},
         }
 
     # -------------------------------------------------------------------------

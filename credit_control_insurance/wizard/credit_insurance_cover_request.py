@@ -20,7 +20,7 @@ class CreditInsuranceCoverRequest(models.TransientModel):
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
-        partners = self.env["res.partner"].browse(self.env.context.get("default_partner_ids") or [])
+        partners = self.env["res.partner"].browse(self.env.context.get("credit_request_partner_ids") or [])
         values["line_ids"] = [Command.create({
             "partner_id": partner.id,
             "amount": partner.credit_limit or partner.credit_suggested_limit,

@@ -1,0 +1,170 @@
+import base64
+import io
+
+import openpyxl
+from freezegun import freeze_time
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, tagged
+from odoo.tests.common import new_test_user
+
+from odoo.addons.credit_control.exceptions import CreditLimitExceeded
+from odoo.addons.credit_control.tests.common import CreditControlCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCreditInsuranceCover(CreditControlCommon):
+    """Buyer cover: decision history, the cover in force on a day, insured invoices, and the hooks into
+    credit control (insurance-required tiers, limits capped by cover, warnings on cover cuts)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.insurer = cls.env["res.partner"].create({"name": "Sino Credit Insurance", "is_company": True})
+        cls.policy = cls.env["credit.insurance.policy"].create({
+            "policy_number": "TCI-1", "insurer_id": cls.insurer.id, "date_start": "2026-01-01",
+            "date_end": "2026-12-31", "discretionary_limit": 5000.0,
+        })
+        cls.policy.action_activate()
+        cls.buyer = cls._customer("Wuhan Steel", country_id=cls.env.ref("base.cn").id)
+        cls.Cover = cls.env["credit.insurance.cover"]
+        cls.env.company.account_use_credit_limit = True
+        cls._term(30)
+
+    def _cover(self, decision, date, granted=0.0, buyer=None, **values):
+        return self.Cover.create({"partner_id": (buyer or self.buyer).id, "policy_id": self.policy.id,
+                                  "decision": decision, "amount_granted": granted, "date_effective": date,
+                                  **values})
+
+    def _in_force(self, date, buyer=None):
+        return self.Cover._credit_current_covers((buyer or self.buyer).ids, fields.Date.to_date(date)).get(
+            (buyer or self.buyer).id, self.Cover)
+
+    def test_history_and_cover_in_force_on_a_day(self):
+        self._cover("requested", "2026-01-10", amount_requested=60000.0)
+        granted = self._cover("granted", "2026-02-01", 50000.0, amount_requested=60000.0)
+        reduced = self._cover("reduced", "2026-04-01", 20000.0)
+        withdrawn = self._cover("withdrawn", "2026-06-01")
+        self.assertFalse(self._in_force("2026-01-15"), "a request covers nothing")
+        self.assertEqual(self._in_force("2026-03-01"), granted)
+        self.assertEqual(self._in_force("2026-05-01"), reduced)
+        self.assertEqual(self._in_force("2026-05-01")._credit_covered_amount(), 20000.0)
+        self.assertEqual(self._in_force("2026-07-01"), withdrawn)
+        self.assertEqual(withdrawn._credit_covered_amount(), 0.0)
+        self.assertEqual(len(self.buyer.credit_insurance_cover_ids), 4, "every decision is kept")
+        # An expired decision no longer covers, and nothing is in force outside the policy's dates.
+        other = self._customer("Tianjin Machinery")
+        self._cover("granted", "2026-02-01", 10000.0, buyer=other, date_expiry="2026-03-31")
+        self.assertTrue(self._in_force("2026-03-31", other))
+        self.assertFalse(self._in_force("2026-04-01", other))
+        self.assertFalse(self._in_force("2027-01-05"), "the policy ended")
+
+    def test_invoices_remember_whether_they_were_insured(self):
+        cover = self._cover("granted", "2026-02-01", 50000.0)
+        self._cover("withdrawn", "2026-06-01")
+        insured = self._invoice(self.buyer, 1000.0, "2026-03-01")
+        uninsured = self._invoice(self.buyer, 1000.0, "2026-07-01")
+        self.assertEqual((insured.credit_insured, insured.credit_insurance_policy_id, insured.credit_insurance_cover_id),
+                         (True, self.policy, cover))
+        self.assertFalse(uninsured.credit_insured)
+        self.assertFalse(uninsured.credit_insurance_policy_id)
+        # A buyer outside the policy's countries is not insured.
+        self.policy.country_ids = [Command.set(self.env.ref("base.fr").ids)]
+        self.assertFalse(self._invoice(self.buyer, 500.0, "2026-03-02").credit_insured)
+
+    def test_insurance_required_tier_blocks_uncovered_buyers(self):
+        self.tier_regular.insurance_required = True
+        self.buyer.credit_tier_id = self.tier_regular
+        with freeze_time("2026-03-01"):
+            draft = self._invoice(self.buyer, 1000.0, "2026-03-01", post=False)
+            with self.assertRaises(CreditLimitExceeded) as caught:
+                draft.action_post()
+            self.assertEqual(caught.exception.blocks[0]["reason"], "insurance")
+            self.assertIn("requires credit insurance", caught.exception.blocks[0]["message"])
+            self.assertEqual(draft.state, "draft")
+            self._cover("granted", "2026-02-01", 50000.0)
+            draft.action_post()
+            self.assertEqual(draft.state, "posted")
+            self.assertTrue(draft.credit_insured)
+
+    def test_limit_capped_by_cover_plus_discretionary_limit(self):
+        self.buyer.credit_limit = 100000.0
+        self._cover("granted", "2026-02-01", 20000.0)
+        with freeze_time("2026-03-01"):
+            self._invoice(self.buyer, 24000.0, "2026-03-01")  # within 20,000 + 5,000
+            draft = self._invoice(self.buyer, 2000.0, "2026-03-01", post=False)
+            self.env.company.credit_insurance_cap_limit = True
+            with self.assertRaises(CreditLimitExceeded) as caught:
+                draft.action_post()  # 26,000 > min(100,000, 25,000)
+            block = caught.exception.blocks[0]
+            self.assertEqual((block["reason"], block["limit"], block["excess"]), ("limit", 25000.0, 1000.0))
+            self.env.company.credit_insurance_cap_limit = False
+            draft.action_post()
+            self.assertEqual(draft.state, "posted")
+
+    def test_insured_and_uninsured_exposure(self):
+        self._cover("granted", "2026-02-01", 20000.0)
+        self._invoice(self.buyer, 30000.0, "2026-03-01")
+        with freeze_time("2026-03-15"):
+            self.buyer.invalidate_recordset()
+            self.assertEqual(self.buyer.credit_insured_cover, 20000.0)
+            self.assertEqual(self.buyer.credit_insured_exposure, 20000.0)
+            self.assertEqual(self.buyer.credit_uninsured_exposure, 10000.0)
+
+    def test_cover_cut_raises_an_early_warning(self):
+        rule = self.env["credit.warning.rule"].search([("company_id", "=", self.env.company.id),
+                                                        ("indicator", "=", "insurance_cover")])
+        self.assertEqual((rule.threshold, rule.severity), (1.0, "red"), "every company gets the rule")
+        self._cover("granted", "2026-02-01", 50000.0)
+        self._cover("reduced", "2026-05-01", 20000.0)
+        other = self._customer("Tianjin Machinery")
+        self._cover("granted", "2026-02-01", 10000.0, buyer=other)
+        self._cover("withdrawn", "2026-03-01", buyer=other)  # before the 3-month lookback from Jun 30
+        with freeze_time("2026-06-30"):
+            self.env["credit.warning"].sudo()._credit_measure_partners(self.buyer | other)
+        warning = self.env["credit.warning"].search([("rule_id", "=", rule.id)])
+        self.assertEqual(warning.partner_id, self.buyer)
+        self.assertEqual(warning.value, 60.0)  # 50,000 -> 20,000
+        self.assertEqual(warning.note, "Reduced: 50,000 → 20,000")
+
+    def test_request_wizard_records_and_exports(self):
+        self.buyer.write({"vat": "91420100MA4K", "credit_limit": 80000.0})
+        wizard = Form(self.env["credit.insurance.cover.request"].with_context(
+            credit_request_partner_ids=self.buyer.ids)).save()
+        self.assertEqual(wizard.policy_id, self.policy)
+        self.assertEqual(wizard.line_ids.amount, 80000.0, "the credit limit is the default request")
+        action = wizard.action_request()
+        request = self.buyer.credit_insurance_cover_ids
+        self.assertEqual((request.decision, request.amount_requested), ("requested", 80000.0))
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(attachment.datas))).active
+        self.assertEqual([cell.value for cell in sheet[1]][:5],
+                         ["Buyer", "Tax ID", "Address", "Country", "Cover Requested"])
+        self.assertEqual([sheet["A2"].value, sheet["B2"].value, sheet["E2"].value],
+                         ["Wuhan Steel", "91420100MA4K", 80000.0])
+
+    def test_bad_decisions_are_refused(self):
+        with self.assertRaisesRegex(ValidationError, "cannot expire"):
+            self._cover("granted", "2026-03-01", 1000.0, date_expiry="2026-02-01")
+        with self.assertRaisesRegex(ValidationError, "needs the granted amount"):
+            self._cover("granted", "2026-03-01")
+        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
+            self._cover("reduced", "2026-03-01", -5.0)
+        with self.assertRaisesRegex(ValidationError, "less than the amount requested"):
+            self._cover("partial", "2026-03-01", 1000.0, amount_requested=1000.0)
+
+    def test_rights_and_companies(self):
+        user = new_test_user(self.env, "cc_user", groups="credit_control.group_credit_control_user",
+                             company_id=self.env.company.id)
+        with self.assertRaises(AccessError):
+            self.Cover.with_user(user).create({"partner_id": self.buyer.id, "policy_id": self.policy.id,
+                                               "date_effective": "2026-03-01"})
+        cover = self._cover("granted", "2026-02-01", 50000.0)
+        self.assertEqual(self.Cover.with_user(user).search([("id", "=", cover.id)]), cover)
+        company_b = self.setup_other_company(name="Company B")["company"]
+        user_b = new_test_user(self.env, "user_b", groups="credit_control.group_credit_control_user",
+                               company_id=company_b.id, company_ids=[Command.set(company_b.ids)])
+        self.assertFalse(self.Cover.with_user(user_b).search([("id", "=", cover.id)]))
+        self.assertFalse(self.Cover.with_company(company_b)._credit_current_covers(
+            self.buyer.ids, fields.Date.to_date("2026-03-01")), "company A's cover is nothing in company B")
