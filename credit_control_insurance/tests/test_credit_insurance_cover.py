@@ -65,8 +65,8 @@ class TestCreditInsuranceCover(CreditControlCommon):
         self._cover("withdrawn", "2026-06-01")
         insured = self._invoice(self.buyer, 1000.0, "2026-03-01")
         uninsured = self._invoice(self.buyer, 1000.0, "2026-07-01")
-        self.assertEqual((insured.credit_insured, insured.credit_insurance_policy_id, insured.credit_insurance_cover_id),
-                         (True, self.policy, cover))
+        self.assertTrue(insured.credit_insured)
+        self.assertEqual((insured.credit_insurance_policy_id, insured.credit_insurance_cover_id), (self.policy, cover))
         self.assertFalse(uninsured.credit_insured)
         self.assertFalse(uninsured.credit_insurance_policy_id)
         # A buyer outside the policy's countries is not insured.
