@@ -178,10 +178,10 @@ class CreditWarningRule(models.Model):
 
     @api.model
     def _credit_create_defaults(self, companies):
-        """The default rules for companies that have none."""
+        """The default rules for companies that have none; the rules created."""
         have = set(self.with_context(active_test=False).search([("company_id", "in", companies.ids)])
                    .company_id.ids)
-        self.create([
+        return self.create([
             {"company_id": company.id, "indicator": indicator, "threshold": threshold, "lookback_months": lookback,
              "severity": severity, "sequence": 10 * index}
             for company in companies if company.id not in have

@@ -18,10 +18,10 @@ class CreditWarningRule(models.Model):
     @api.model
     def _credit_create_defaults(self, companies):
         """Every company also watches its insurer's decisions: a cut of cover in the last 3 months is red."""
-        super()._credit_create_defaults(companies)
+        rules = super()._credit_create_defaults(companies)
         have = set(self.with_context(active_test=False).search([
             ("company_id", "in", companies.ids), ("indicator", "=", "insurance_cover")]).company_id.ids)
-        self.create([{"company_id": company.id, "indicator": "insurance_cover", "threshold": 1, "lookback_months": 3,
+        return rules | self.create([{"company_id": company.id, "indicator": "insurance_cover", "threshold": 1, "lookback_months": 3,
                       "severity": "red", "sequence": 200}
                      for company in companies if company.id not in have])
 
