@@ -21,9 +21,10 @@ class CreditWarningRule(models.Model):
         rules = super()._credit_create_defaults(companies)
         have = set(self.with_context(active_test=False).search([
             ("company_id", "in", companies.ids), ("indicator", "=", "insurance_cover")]).company_id.ids)
-        return rules | self.create([{"company_id": company.id, "indicator": "insurance_cover", "threshold": 1, "lookback_months": 3,
-                      "severity": "red", "sequence": 200}
-                     for company in companies if company.id not in have])
+        return rules | self.create([
+            {"company_id": company.id, "indicator": "insurance_cover", "threshold": 1, "lookback_months": 3,
+             "severity": "red", "sequence": 200}
+            for company in companies if company.id not in have])
 
     def _credit_measure(self, partners, facts):
         if self.indicator != "insurance_cover":
