@@ -24,6 +24,7 @@
     ],
     "demo": [
         "demo/credit_insurance_policy_demo.xml",
+        "demo/credit_insurance_demo.xml",
     ],
     "installable": True,
 }

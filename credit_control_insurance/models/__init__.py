@@ -1,5 +1,6 @@
 from . import account_move
 from . import credit_insurance_cover
+from . import credit_insurance_demo
 from . import credit_insurance_policy
 from . import credit_override
 from . import credit_warning_rule
