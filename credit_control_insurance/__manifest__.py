@@ -21,6 +21,9 @@
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "views/credit_control_insurance_menus.xml",
+        "data/credit_insurance_declaration_cron.xml",
+        "wizard/credit_insurance_declaration_generate_views.xml",
+        "views/credit_insurance_declaration_views.xml",
     ],
     "demo": [
         "demo/credit_insurance_policy_demo.xml",
