@@ -51,18 +51,8 @@ class CreditWarningRule(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    indicator = fields.Selection(
-        INDICATORS, required=True,
-        help="DSO rising: month-ends in a row where the quarterly DSO rose. "
-             "Overdue share: % of open receivables overdue. "
-             "Overdue share growing: points gained by the overdue share over the lookback. "
-             "Credit use: exposure as % of the credit limit. "
-             "Payments slipping: days late on average in the lookback, minus the period before. "
-             "Invoices less frequent: % fewer invoices in the lookback than the year before let expect. "
-             "Grade downgrade: grades lost in the lookback. "
-             "Dunning escalated: dunning stage reached (2 phone call, 3 letter, 4 agency, 5 legal). "
-             "Outside events: recorded events in the lookback (only red ones for a red rule).",
-    )
+    indicator = fields.Selection(INDICATORS, required=True, help="What the rule measures; see its description.")
+    indicator_help = fields.Text(string="Description", compute="_compute_unit")
     comparison = fields.Selection([(">=", "≥"), (">", ">"), ("<=", "≤"), ("<", "<")], required=True, default=">=")
     threshold = fields.Float(required=True, digits=(16, 2))
     unit = fields.Char(compute="_compute_unit")
@@ -89,12 +79,14 @@ class CreditWarningRule(models.Model):
                 f"{rule.threshold:g} {rule.unit or ''}".strip())
 
     @api.depends("indicator")
+    @api.depends_context("lang")
     def _compute_unit(self):
         specs = self._credit_indicator_specs()
         for rule in self:
             spec = specs.get(rule.indicator, {})
             rule.unit = spec.get("unit", "")
             rule.uses_lookback = spec.get("lookback", True)
+            rule.indicator_help = spec.get("help", "")
 
     def _compute_warning_count(self):
         counts = dict(self.env["credit.warning"]._read_group(
@@ -163,17 +155,31 @@ class CreditWarningRule(models.Model):
     def _credit_indicator_specs(self):
         """Per indicator: its unit, the valid threshold range (with a hint on the scale), and whether the
         lookback applies. Override to declare an integrator's own indicator."""
-        percent = self.env._("Percentages are 0 to 100: enter 90 for 90%.")
+        _ = self.env._
+        percent = _("Percentages are 0 to 100: enter 90 for 90%.")
         return {
-            "dso_trend": {"unit": self.env._("months"), "min": 1},
-            "overdue_share": {"unit": "%", "min": 1, "max": 100, "hint": percent, "lookback": False},
-            "overdue_growth": {"unit": self.env._("points"), "min": 1, "max": 100, "hint": percent},
-            "utilization": {"unit": "%", "min": 1, "max": 1000, "hint": percent, "lookback": False},
-            "payment_delay": {"unit": self.env._("days"), "min": 1, "max": 365},
-            "invoice_frequency": {"unit": "%", "min": 1, "max": 100, "hint": percent},
-            "grade_downgrade": {"unit": self.env._("grades"), "min": 1, "max": len(GRADES) - 1},
-            "dunning_stage": {"unit": "", "min": 1, "max": 5, "lookback": False},
-            "outside_events": {"unit": self.env._("events"), "min": 1, "max": 100},
+            "dso_trend": {"unit": _("months"), "min": 1, "help": _(
+                "Month-ends in a row, back from today, where the quarterly DSO rose (receivables at the month-end "
+                "÷ invoiced sales of the 90 days before × 90).")},
+            "overdue_share": {"unit": "%", "min": 1, "max": 100, "hint": percent, "lookback": False,
+                              "help": _("Share of the open receivables that is overdue, today.")},
+            "overdue_growth": {"unit": _("points"), "min": 1, "max": 100, "hint": percent, "help": _(
+                "Points gained by the overdue share since the lookback began (receivables as the books stood "
+                "then).")},
+            "utilization": {"unit": "%", "min": 1, "max": 1000, "hint": percent, "lookback": False,
+                            "help": _("Exposure as a share of the credit limit (customers with a limit).")},
+            "payment_delay": {"unit": _("days"), "min": 1, "max": 365, "help": _(
+                "Average days late of the payments of the lookback (weighted by amount), minus those of the "
+                "period before.")},
+            "invoice_frequency": {"unit": "%", "min": 1, "max": 100, "hint": percent, "help": _(
+                "How many % fewer invoices the lookback had than the 12 months before it let expect.")},
+            "grade_downgrade": {"unit": _("grades"), "min": 1, "max": len(GRADES) - 1,
+                                "help": _("Grades lost at the last change of the rating, if within the lookback.")},
+            "dunning_stage": {"unit": "", "min": 1, "max": 5, "lookback": False, "help": _(
+                "Highest dunning stage of the open invoices: 1 reminder, 2 phone call, 3 letter, 4 agency, "
+                "5 legal action.")},
+            "outside_events": {"unit": _("events"), "min": 1, "max": 100, "help": _(
+                "Outside events recorded in the lookback; a red rule counts only the red events.")},
         }
 
     @api.model

@@ -11,8 +11,11 @@ class CreditWarningRule(models.Model):
     @api.model
     def _credit_indicator_specs(self):
         specs = super()._credit_indicator_specs()
-        specs["insurance_cover"] = {"unit": "%", "min": 1, "max": 100,
-                                    "hint": self.env._("Percentages are 0 to 100: enter 90 for 90%.")}
+        specs["insurance_cover"] = {
+            "unit": "%", "min": 1, "max": 100, "hint": self.env._("Percentages are 0 to 100: enter 90 for 90%."),
+            "help": self.env._("Share of the insurer's cover lost when its latest decision, within the lookback, "
+                               "reduced or withdrew it."),
+        }
         return specs
 
     @api.model
