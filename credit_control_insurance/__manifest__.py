@@ -20,6 +20,9 @@
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "data/credit_insurance_claim_data.xml",
+        "views/credit_insurance_claim_views.xml",
+        "wizard/credit_insurance_indemnity_wizard_views.xml",
         "views/credit_control_insurance_menus.xml",
     ],
     "demo": [

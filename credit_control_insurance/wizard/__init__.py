@@ -1,1 +1,2 @@
 from . import credit_insurance_cover_request
+from . import credit_insurance_indemnity_wizard
