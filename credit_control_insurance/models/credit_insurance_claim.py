@@ -81,6 +81,7 @@ class CreditInsuranceClaim(models.Model):
     remaining_liability = fields.Monetary(
         compute="_compute_indemnity", store=True,
         help="The policy's maximum liability less the indemnities of its other accepted claims.")
+    policy_max_liability = fields.Monetary(related="policy_id.max_liability")
     capped_indemnity = fields.Monetary(compute="_compute_indemnity", store=True,
                                        help="The lower of the gross indemnity and the remaining liability.")
     deductible = fields.Monetary(compute="_compute_indemnity", store=True,
@@ -206,6 +207,9 @@ class CreditInsuranceClaim(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP) and \
+                any(MANAGER_FIELDS.intersection(vals) for vals in vals_list):
+            raise AccessError(self.env._("Only credit control managers record the insurer's decision and payment."))
         for vals in vals_list:
             if vals.get("partner_id"):  # a claim is on the company, not a contact
                 vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id

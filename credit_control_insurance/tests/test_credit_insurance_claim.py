@@ -204,6 +204,9 @@ class TestCreditInsuranceClaim(CreditControlCommon):
             claim.action_file()
         with self.assertRaises(AccessError):  # nor around the buttons
             claim.write({"state": "accepted", "amount_accepted": 6700.0})
+        with self.assertRaises(AccessError):
+            self.Claim.with_user(self.user).create({
+                "policy_id": self.policy.id, "partner_id": self.buyer.id, "state": "indemnified"})
         claim = claim.with_user(self.env.user)
         with self._refused(UserError, "Delivery Proofs"):
             claim.action_file()
