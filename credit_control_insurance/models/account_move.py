@@ -37,3 +37,24 @@ class AccountMove(models.Model):
                 for cover, group in by_cover.items():  # one write per cover
                     group.write({"credit_insured": bool(cover), "credit_insurance_policy_id": cover.policy_id.id,
                                  "credit_insurance_cover_id": cover.id})
+
+    credit_insurance_claim_ids = fields.Many2many(
+        "credit.insurance.claim", "credit_insurance_claim_move_rel", "move_id", "claim_id", string="Insurance Claims",
+        readonly=True, copy=False, groups="credit_control.group_credit_control_user")
+    credit_insurance_claim_count = fields.Integer(
+        string="Claim Count", compute="_compute_credit_insurance_claim_count",
+        groups="credit_control.group_credit_control_user")
+
+    def _compute_credit_insurance_claim_count(self):
+        for move in self:
+            move.credit_insurance_claim_count = len(move.credit_insurance_claim_ids)
+
+    def action_credit_insurance_claim(self):
+        """A draft claim on the selected insured invoices (one buyer, one policy), opened."""
+        values = self.env["credit.insurance.claim"]._credit_prepare_from_invoices(self)
+        claim = self.env["credit.insurance.claim"].with_company(self.company_id).create(values)
+        return claim._get_records_action(name=self.env._("Claim"))
+
+    def action_view_credit_insurance_claims(self):
+        self.ensure_one()
+        return self.credit_insurance_claim_ids._get_records_action(name=self.env._("Insurance Claims"))

@@ -75,6 +75,21 @@ class CreditInsurancePolicy(models.Model):
                                    help="Buyers in these countries are covered. Empty means all countries.")
     note = fields.Html()
 
+    # Claims accounting
+    claim_journal_id = fields.Many2one(
+        "account.journal", check_company=True, domain="[('type', '=', 'general')]",
+        help="When set, registering an indemnity posts an entry in this journal: the insurer's receivable is "
+             "debited and the buyer's receivable credited, reconciled with the claimed invoices.")
+    claim_receivable_account_id = fields.Many2one(
+        "account.account", string="Amount Due from Insurer", check_company=True,
+        domain="[('account_type', 'in', ('asset_receivable', 'asset_current')), ('deprecated', '=', False)]",
+        help="The account debited with the indemnity until the insurer pays it.")
+    loss_account_id = fields.Many2one(
+        "account.account", check_company=True,
+        domain="[('account_type', 'in', ('expense', 'expense_other')), ('deprecated', '=', False)]",
+        help="When set (with the claim journal), closing an indemnified claim writes off what the buyer still "
+             "owes on the claimed invoices, the company's own share of the loss, to this account.")
+
     # -------------------------------------------------------------------------
     # CONSTRAINTS
     # -------------------------------------------------------------------------

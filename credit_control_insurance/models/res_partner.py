@@ -118,3 +118,29 @@ class ResPartner(models.Model):
                           "open_amount": exposure - sum(moves.mapped("amount_total_signed")),
                           "not_due_excluded": 0.0, "drafts_included": 0.0},
         }
+
+    credit_insurance_claim_ids = fields.One2many("credit.insurance.claim", "partner_id", string="Insurance Claims",
+                                                 groups=CREDIT_GROUPS)
+
+    def action_credit_insurance_claim(self):
+        """A new claim on the buyer's overdue insured invoices (those of the policy of the oldest), in a form."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        invoices = self.env["account.move"].search([
+            ("commercial_partner_id", "=", self.commercial_partner_id.id), ("company_id", "=", self.env.company.id),
+            ("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("credit_insured", "=", True),
+            ("payment_state", "in", ("not_paid", "partial")), ("invoice_date_due", "<", today),
+        ], order="invoice_date_due, id")
+        invoices = invoices.filtered(lambda move: move.credit_insurance_policy_id == invoices[:1]
+                                     .credit_insurance_policy_id and not move.credit_insurance_claim_ids)
+        context = {"default_partner_id": self.commercial_partner_id.id}
+        if invoices:
+            values = self.env["credit.insurance.claim"]._credit_prepare_from_invoices(invoices)
+            context.update({"default_policy_id": values["policy_id"], "default_move_ids": invoices.ids})
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("New Claim"),
+            "res_model": "credit.insurance.claim",
+            "view_mode": "form",
+            "context": context,
+        }

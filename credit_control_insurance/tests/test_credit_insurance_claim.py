@@ -1,0 +1,388 @@
+import io
+from contextlib import contextmanager
+
+import openpyxl
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, tagged
+from odoo.tests.common import new_test_user
+
+from odoo.addons.credit_control.tests.common import CreditControlCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCreditInsuranceClaim(CreditControlCommon):
+    """Claims: the indemnity computation, the documents, the state machine, the accounting and recoveries.
+
+    The policy: 90% indemnity, a deductible of 500 per claim, a maximum liability of 10,000 (USD, the company's
+    currency). Buyers are covered for 50,000 from 2026-01-01 unless a test says otherwise.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.eur = cls.setup_other_currency("EUR", rates=[("2026-01-01", 1.25)])  # 1 USD = 1.25 EUR
+        cls.insurer = cls.env["res.partner"].create({"name": "Sinosure", "is_company": True})
+        cls.policy = cls._policy("P-1")
+        cls.buyer = cls._buyer("Acme")
+        cls.Claim = cls.env["credit.insurance.claim"]
+        cls.user = new_test_user(cls.env, "claim_user", groups="credit_control.group_credit_control_user",
+                                 company_id=cls.env.company.id)
+        cls._term(30)  # made here, so that the tests' rollbacks keep it
+
+    @classmethod
+    def _policy(cls, number, insurer=None, company=None, **values):
+        policy = cls.env["credit.insurance.policy"].create({
+            "policy_number": number, "insurer_id": (insurer or cls.insurer).id, "date_start": "2026-01-01",
+            "date_end": "2026-12-31", "indemnity_percent": 90.0, "deductible_amount": 500.0,
+            "max_liability": 10000.0, "company_id": (company or cls.env.company).id, **values,
+        })
+        policy.action_activate()
+        return policy
+
+    @classmethod
+    def _buyer(cls, name, amount=50000.0, policy=None, **cover):
+        buyer = cls._customer(name, email=f"ap@{name.lower()}.example")
+        cls.env["credit.insurance.cover"].create({
+            "partner_id": buyer.id, "policy_id": (policy or cls.policy).id, "decision": "granted",
+            "amount_granted": amount, "date_effective": "2026-01-01", **cover,
+        })
+        return buyer
+
+    @contextmanager
+    def _refused(self, exception, text):
+        """assertRaises (which rolls back to a savepoint) and the message contains ``text``."""
+        with self.assertRaises(exception) as catcher:
+            yield
+        self.assertIn(text, str(catcher.exception))
+
+    def _claim(self, invoices, **values):
+        return self.Claim.create({**self.Claim._credit_prepare_from_invoices(invoices), **values})
+
+    def _file(self, claim):
+        claim.document_ids.done = True
+        claim.action_file()
+        return claim
+
+    def _accept(self, claim):
+        self._file(claim).action_accept()
+        return claim
+
+    # -------------------------------------------------------------------------
+    # The indemnity
+    # -------------------------------------------------------------------------
+
+    @freeze_time("2026-06-01")
+    def test_liability_cap_reached_across_two_claims(self):
+        other = self._buyer("Globex")
+        first = self._claim(self._invoice(self.buyer, 8000.0, "2026-02-01"))
+        # 8,000 × 90% = 7,200, under the 10,000 cap; − 500 deductible = 6,700
+        self.assertRecordValues(first, [{
+            "insured_outstanding": 8000.0, "cover_amount": 50000.0, "insured_loss": 8000.0,
+            "amount_claimed": 8000.0, "indemnity_percent": 90.0, "gross_indemnity": 7200.0,
+            "remaining_liability": 10000.0, "capped_indemnity": 7200.0, "deductible": 500.0, "indemnity": 6700.0,
+        }])
+        self.assertRegex(first.name, r"^CLM/2026/\d{4}$")
+        self._accept(first)
+        self.assertEqual(first.amount_accepted, 6700.0)
+
+        second = self._claim(self._invoice(other, 6000.0, "2026-02-01"))
+        # 6,000 × 90% = 5,400, but only 10,000 − 6,700 = 3,300 is left: 3,300 − 500 = 2,800
+        self.assertRecordValues(second, [{
+            "gross_indemnity": 5400.0, "remaining_liability": 3300.0, "capped_indemnity": 3300.0,
+            "deductible": 500.0, "indemnity": 2800.0,
+        }])
+        self.assertIn("3,300.00", second.computation_note)
+        self.assertIn("6,700.00", second.computation_note)
+        self._file(second)
+
+        # Filed, the figures are frozen: a new term on the policy or a payment no longer changes them.
+        self.policy.indemnity_percent = 50.0
+        self._pay(second.move_ids, 1000.0, "2026-06-01")
+        self.assertRecordValues(second, [{"insured_outstanding": 6000.0, "indemnity_percent": 90.0,
+                                          "indemnity": 2800.0}])
+
+    @freeze_time("2026-06-01")
+    def test_deductible_larger_than_the_loss(self):
+        claim = self._claim(self._invoice(self.buyer, 300.0, "2026-02-01"))
+        # 300 × 90% = 270; the 500 deductible takes all of it, never below zero
+        self.assertRecordValues(claim, [{"gross_indemnity": 270.0, "deductible": 270.0, "indemnity": 0.0}])
+        self.assertIn("0.00", claim.computation_note.splitlines()[-1])
+
+    @freeze_time("2026-06-01")
+    def test_non_qualifying_loss_is_a_threshold(self):
+        policy = self._policy("P-NQL", policy_type="single_buyer", deductible_type="nql",
+                              deductible_amount=1000.0, max_liability=0.0)
+        small, large = self._buyer("Small", policy=policy), self._buyer("Large", policy=policy)
+        # 800 is not above the 1,000 threshold: nothing
+        self.assertEqual(self._claim(self._invoice(small, 800.0, "2026-02-01")).indemnity, 0.0)
+        # 20,000 is above it: 20,000 × 90% = 18,000, nothing deducted; no maximum liability, no cap
+        claim = self._claim(self._invoice(large, 20000.0, "2026-02-01"))
+        self.assertRecordValues(claim, [{"gross_indemnity": 18000.0, "capped_indemnity": 18000.0,
+                                         "deductible": 0.0, "indemnity": 18000.0}])
+        self.assertIn("no maximum liability", claim.computation_note)
+
+    @freeze_time("2026-06-01")
+    def test_partial_cover(self):
+        buyer = self._buyer("Partial", amount=2000.0, decision="partial", amount_requested=8000.0)
+        claim = self._claim(self._invoice(buyer, 5000.0, "2026-02-01"))
+        # outstanding 5,000 but cover 2,000: loss 2,000 × 90% = 1,800 − 500 = 1,300
+        self.assertRecordValues(claim, [{"insured_outstanding": 5000.0, "cover_amount": 2000.0,
+                                         "insured_loss": 2000.0, "gross_indemnity": 1800.0, "indemnity": 1300.0}])
+
+    @freeze_time("2026-06-01")
+    def test_foreign_currency_invoice(self):
+        self.assertEqual(self.policy.currency_id, self.env.ref("base.USD"))
+        invoice = self._invoice(self.buyer, 4000.0, "2026-02-01", currency=self.eur)
+        claim = self._claim(invoice)
+        # 4,000 EUR at 1.25 EUR per USD = 3,200 USD; × 90% = 2,880 − 500 = 2,380
+        self.assertRecordValues(claim, [{"currency_id": self.policy.currency_id.id, "insured_outstanding": 3200.0,
+                                         "gross_indemnity": 2880.0, "indemnity": 2380.0}])
+
+    @freeze_time("2026-06-01")
+    def test_amount_claimed_below_the_loss(self):
+        claim = self._claim(self._invoice(self.buyer, 8000.0, "2026-02-01"))
+        with self.assertRaises(ValidationError):
+            claim.amount_claimed = 9000.0
+        with Form(claim) as form:
+            form.amount_claimed = 6000.0  # part of the invoice is disputed
+            # 6,000 × 90% = 5,400 − 500 = 4,900
+            self.assertEqual(form.indemnity, 4900.0)
+        self.assertEqual(claim.indemnity, 4900.0)
+
+    # -------------------------------------------------------------------------
+    # Bad input
+    # -------------------------------------------------------------------------
+
+    @freeze_time("2026-06-01")
+    def test_bad_invoices_are_refused(self):
+        other_policy = self._policy("P-2", policy_type="single_buyer")
+        other_buyer = self._buyer("Globex")
+        elsewhere = self._buyer("Initech", policy=other_policy)
+        uninsured = self._customer("Uninsured")
+        invoice = self._invoice(self.buyer, 1000.0, "2026-02-01")
+        base = {"policy_id": self.policy.id, "partner_id": self.buyer.id}
+        elsewhere_invoice = self._invoice(elsewhere, 1000.0, "2026-02-01")
+        cases = {
+            "another buyer": (self._invoice(other_buyer, 1000.0, "2026-02-01"), "not of the claim's buyer"),
+            "uninsured": (self._invoice(uninsured, 1000.0, "2026-02-01"), "not of the claim's buyer"),
+            "draft": (self._invoice(self.buyer, 1000.0, "2026-02-01", post=False), "not a posted customer invoice"),
+        }
+        for case, (bad, text) in cases.items():
+            with self.subTest(case=case), self._refused(ValidationError, text):
+                self.Claim.create({**base, "move_ids": [Command.set((invoice | bad).ids)]})
+        cases = {case: bad for case, (bad, _text) in cases.items()}
+        with self._refused(ValidationError, "is insured under policy P-2, not under the claim's policy P-1"):
+            self.Claim.create({**base, "partner_id": elsewhere.id, "move_ids": [Command.set(elsewhere_invoice.ids)]})
+        with self._refused(ValidationError, "not insured"):
+            self.Claim.create({**base, "partner_id": uninsured.id, "move_ids": [Command.set(cases["uninsured"].ids)]})
+        with self._refused(ValidationError, "not insured"):
+            self.Claim._credit_prepare_from_invoices(invoice | cases["uninsured"])
+        with self._refused(ValidationError, "one buyer"):
+            self.Claim._credit_prepare_from_invoices(invoice | cases["another buyer"])
+        # An invoice is claimed once, unless the claim was rejected.
+        first = self._claim(invoice)
+        with self._refused(ValidationError, first.name):
+            self._claim(invoice)
+        self._file(first).action_reject()
+        self.assertTrue(self._claim(invoice))
+
+    # -------------------------------------------------------------------------
+    # Documents, states and rights
+    # -------------------------------------------------------------------------
+
+    @freeze_time("2026-06-10")
+    def test_documents_state_machine_and_rights(self):
+        invoice = self._invoice(self.buyer, 8000.0, "2026-02-01")  # due 2026-03-03
+        claim = self.Claim.with_user(self.user).create(
+            self.Claim._credit_prepare_from_invoices(invoice.with_user(self.user)))  # users prepare drafts
+        self.assertEqual(claim.document_ids.mapped("doc_type"),
+                         ["invoices", "delivery_proof", "contract", "reconciliation", "dunning_history"])
+        with self.assertRaises(AccessError):
+            claim.action_file()
+        with self.assertRaises(AccessError):  # nor around the buttons
+            claim.write({"state": "accepted", "amount_accepted": 6700.0})
+        with self.assertRaises(AccessError):
+            self.Claim.with_user(self.user).create({
+                "policy_id": self.policy.id, "partner_id": self.buyer.id, "state": "indemnified"})
+        claim = claim.with_user(self.env.user)
+        with self._refused(UserError, "Delivery Proofs"):
+            claim.action_file()
+        with self.assertRaises(UserError):
+            claim.action_accept()
+        self._file(claim)
+        # due 2026-03-03 + 60 days extension + 30 days = 2026-06-01: filed on 2026-06-10, late but filed
+        self.assertEqual(claim.state, "filed")
+        self.assertIn("2026-06-01", claim.message_ids[0].body)
+        with self.assertRaises(AccessError):
+            claim.with_user(self.user).write({"insurer_reference": "X"})
+        with self.assertRaises(AccessError):
+            claim.with_user(self.user).action_reject()
+        with self.assertRaises(AccessError):
+            self.policy.with_user(self.user).write({"claim_journal_id": self.company_data["default_journal_misc"].id})
+        self.assertEqual(claim.with_user(self.user).indemnity, 6700.0)  # users still read it
+        with self.assertRaises(UserError):
+            claim.unlink()
+
+        claim.action_start_review()
+        claim.amount_accepted = 7000.0  # more than the 6,700 expected is no partial acceptance
+        with self.assertRaises(UserError):
+            claim.action_partially_accept()
+        claim.amount_accepted = 5000.0
+        claim.action_partially_accept()
+        self.assertEqual(claim.state, "partially_accepted")
+        self.assertEqual(claim.date_decision.isoformat(), "2026-06-10")
+        with self.assertRaises(UserError):  # more than accepted
+            claim._credit_register_indemnity(5000.01, "2026-06-15")
+        wizard = Form(self.env["credit.insurance.indemnity.wizard"].with_context(
+            **claim.action_register_indemnity()["context"])).save()
+        self.assertEqual(wizard.amount, 5000.0)
+        wizard.action_confirm()
+        self.assertRecordValues(claim, [{"state": "indemnified", "amount_indemnified": 5000.0,
+                                         "indemnity_move_id": False}])
+        self.assertEqual(invoice.amount_residual, 8000.0, "no journal on the policy: no entry")
+        claim.action_close()
+        self.assertEqual(claim.state, "closed")
+
+    @freeze_time("2026-06-01")
+    def test_dunning_history_attached(self):
+        template = self.env.ref("credit_control.mail_template_dunning")
+        dunning_policy = self.env["credit.dunning.policy"].create({
+            "name": "Claims", "level_ids": [
+                Command.create({"name": "Reminder", "sequence": 1, "offset_days": 15, "action_email": True,
+                                "mail_template_id": template.id, "message": "Please pay."}),
+                Command.create({"name": "Final notice", "sequence": 2, "offset_days": 30, "action_email": True,
+                                "mail_template_id": template.id, "message": "Pay now."}),
+            ]})
+        self.env.company.credit_dunning_policy_id = dunning_policy
+        invoice = self._invoice(self.buyer, 8000.0, "2026-02-01")  # due 2026-03-03
+        for day in ("2026-03-18", "2026-04-02"):  # +15 and +30 days
+            with freeze_time(day):
+                while self.env["credit.dunning.communication"].sudo()._cron_run_dunning():
+                    pass
+        claim = self._claim(invoice)
+        history = claim.document_ids.filtered(lambda doc: doc.doc_type == "dunning_history")
+        self.assertTrue(history.done)
+        self.assertFalse(claim.document_ids.filtered(lambda doc: doc.doc_type == "invoices").done,
+                         "no invoice PDF yet: left to do")
+        sheet = openpyxl.load_workbook(io.BytesIO(history.attachment_ids.raw)).active
+        rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+        self.assertEqual(rows[0][:6], ["Date", "Level", "Invoice", "Due Date", "Days Overdue", "Open Amount"])
+        self.assertEqual([row[1:3] + row[4:6] for row in rows[1:]], [
+            ["Reminder", invoice.name, 15, 8000.0],
+            ["Final notice", invoice.name, 30, 8000.0],
+        ])
+        self.assertEqual(rows[1][0].date().isoformat(), "2026-03-18")
+        # Refreshed, the history replaces the old file.
+        claim.action_refresh_documents()
+        self.assertEqual(len(history.attachment_ids), 1)
+
+    @freeze_time("2026-06-01")
+    def test_claim_from_invoices_and_buyer(self):
+        invoices = self._invoice(self.buyer, 1000.0, "2026-02-01") | self._invoice(self.buyer, 2000.0, "2026-03-01")
+        not_due = self._invoice(self.buyer, 500.0, "2026-05-20")
+        action = self.buyer.action_credit_insurance_claim()
+        self.assertEqual(action["context"]["default_move_ids"], invoices.ids, "the overdue insured invoices")
+        action = invoices.action_credit_insurance_claim()
+        claim = self.Claim.browse(action["res_id"])
+        self.assertRecordValues(claim, [{"state": "draft", "partner_id": self.buyer.id,
+                                         "policy_id": self.policy.id, "insured_outstanding": 3000.0}])
+        self.assertEqual(invoices.mapped("credit_insurance_claim_count"), [1, 1])
+        self.assertEqual(not_due.credit_insurance_claim_count, 0)
+        self.assertIn(claim, self.buyer.credit_insurance_claim_ids)
+
+    # -------------------------------------------------------------------------
+    # Accounting and recoveries
+    # -------------------------------------------------------------------------
+
+    @freeze_time("2026-06-01")
+    def test_indemnity_entry_write_off_and_recoveries(self):
+        due_from_insurer = self.env["account.account"].create({
+            "code": "141900", "name": "Claims due from insurer", "account_type": "asset_current"})
+        loss = self.company_data["default_account_expense"]
+        self.policy.write({"claim_journal_id": self.company_data["default_journal_misc"].id,
+                           "claim_receivable_account_id": due_from_insurer.id, "loss_account_id": loss.id})
+        first = self._invoice(self.buyer, 5000.0, "2026-02-01")
+        second = self._invoice(self.buyer, 3000.0, "2026-02-15")
+        claim = self._accept(self._claim(first | second))
+        # 8,000 × 90% = 7,200 − 500 = 6,700
+        self.assertEqual(claim.amount_accepted, 6700.0)
+        with self.assertRaises(ValidationError):  # recoveries come after the indemnity
+            self.env["credit.insurance.recovery"].create({"claim_id": claim.id, "amount": 100.0})
+
+        claim._credit_register_indemnity(6700.0, "2026-07-01")
+        entry = claim.indemnity_move_id
+        receivable = first.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        self.assertEqual(entry.state, "posted")
+        self.assertEqual(entry.journal_id, self.company_data["default_journal_misc"])
+        # Dr due from insurer 6,700 / Cr receivable 5,000 (oldest invoice) and 1,700 (the next)
+        self.assertRecordValues(entry.line_ids.sorted(lambda line: (-line.debit, -line.credit)), [
+            {"account_id": due_from_insurer.id, "partner_id": self.insurer.id, "debit": 6700.0, "credit": 0.0},
+            {"account_id": receivable.account_id.id, "partner_id": self.buyer.id, "debit": 0.0, "credit": 5000.0},
+            {"account_id": receivable.account_id.id, "partner_id": self.buyer.id, "debit": 0.0, "credit": 1700.0},
+        ])
+        self.assertRecordValues(first | second, [
+            {"amount_residual": 0.0, "payment_state": "paid"},
+            {"amount_residual": 1300.0, "payment_state": "partial"},
+        ])
+        self.assertTrue(all(entry.line_ids.filtered("credit").mapped("reconciled")))
+
+        # Closing writes off the 1,300 the insurer does not pay: Dr loss / Cr receivable, reconciled.
+        claim.action_close()
+        self.assertRecordValues(claim.loss_move_id.line_ids.sorted("debit", reverse=True), [
+            {"account_id": loss.id, "debit": 1300.0, "credit": 0.0},
+            {"account_id": receivable.account_id.id, "debit": 0.0, "credit": 1300.0},
+        ])
+        self.assertEqual(second.amount_residual, 0.0)
+
+        # Recoveries: 90% to the insurer. 1,000 → 900 / 100; 555 → 499.50 / 55.50
+        self.env["credit.insurance.recovery"].create([
+            {"claim_id": claim.id, "date": "2026-09-01", "amount": 1000.0},
+            {"claim_id": claim.id, "date": "2026-10-01", "amount": 555.0},
+        ])
+        self.assertRecordValues(claim.recovery_ids.sorted("date"), [
+            {"insurer_share": 900.0, "company_share": 100.0},
+            {"insurer_share": 499.5, "company_share": 55.5},
+        ])
+        self.assertRecordValues(claim, [{"recovered_amount": 1555.0, "recovered_insurer_share": 1399.5,
+                                         "recovered_company_share": 155.5}])
+        with self.assertRaises(ValidationError):
+            self.env["credit.insurance.recovery"].create({"claim_id": claim.id, "amount": -5.0})
+        with self.assertRaises(AccessError):
+            self.env["credit.insurance.recovery"].with_user(self.user).create(
+                {"claim_id": claim.id, "amount": 10.0})
+
+    @freeze_time("2026-06-01")
+    def test_journal_without_insurer_account(self):
+        self.policy.claim_journal_id = self.company_data["default_journal_misc"]
+        claim = self._accept(self._claim(self._invoice(self.buyer, 8000.0, "2026-02-01")))
+        with self._refused(UserError, "P-1"):
+            claim._credit_register_indemnity(6700.0, "2026-07-01")
+        self.assertEqual(claim.state, "accepted")
+
+    # -------------------------------------------------------------------------
+    # Multi-company
+    # -------------------------------------------------------------------------
+
+    @freeze_time("2026-06-01")
+    def test_multi_company_isolation(self):
+        company_b = self.setup_other_company()["company"]
+        policy_b = self._policy("P-B", company=company_b)
+        buyer_b = self._buyer("Buyer B", policy=policy_b)
+        invoice_b = self._invoice(buyer_b, 4000.0, "2026-02-01", company=company_b)
+        self.assertEqual(invoice_b.credit_insurance_policy_id, policy_b)
+        claim_b = self.Claim.with_company(company_b).create(self.Claim._credit_prepare_from_invoices(invoice_b))
+        self.assertEqual(claim_b.company_id, company_b)
+        # 4,000 × 90% = 3,600 − 500 = 3,100, whatever company A claims on its own policy
+        self._accept(self._claim(self._invoice(self.buyer, 8000.0, "2026-02-01")))
+        claim_b.invalidate_recordset()
+        claim_b._compute_indemnity()
+        self.assertEqual(claim_b.indemnity, 3100.0)
+        self.assertNotIn(claim_b, self.Claim.with_user(self.user).search([]))
+        self.assertNotIn(claim_b.document_ids[0], self.env["credit.insurance.claim.document"].with_user(
+            self.user).search([]))
+        with self.assertRaises(UserError):  # company A's claim on company B's invoice
+            self.Claim.create({"policy_id": self.policy.id, "partner_id": buyer_b.id,
+                               "move_ids": [Command.set(invoice_b.ids)]})
