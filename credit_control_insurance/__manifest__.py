@@ -20,6 +20,8 @@
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "data/credit_insurance_notification_data.xml",
+        "views/credit_insurance_notification_views.xml",
         "views/credit_control_insurance_menus.xml",
     ],
     "demo": [

@@ -1,4 +1,15 @@
-from odoo import fields, models
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# Where an insured invoice stands towards the insurer's overdue-notification deadline.
+INSURANCE_STATES = [
+    ("covered", "Covered"),
+    ("to_notify", "To Notify"),
+    ("notified", "Notified"),
+    ("late", "Cover at Risk"),
+]
 
 
 class AccountMove(models.Model):
@@ -12,6 +23,36 @@ class AccountMove(models.Model):
                                                  copy=False, index="btree_not_null")
     credit_insurance_cover_id = fields.Many2one("credit.insurance.cover", string="Cover Decision", readonly=True,
                                                 copy=False)
+    credit_insurance_deadline = fields.Date(
+        string="Notification Deadline", compute="_compute_credit_insurance_deadline", store=True, copy=False,
+        help="Last day to notify the insurer if the invoice is still unpaid: the due date plus the policy's "
+             "maximum extension period.",
+    )
+    credit_insurance_notification_id = fields.Many2one(
+        "credit.insurance.notification", string="Overdue Notification", readonly=True, copy=False,
+        index="btree_not_null", help="The overdue notification to the insurer that lists this invoice.",
+    )
+    credit_insurance_state = fields.Selection(
+        INSURANCE_STATES, string="Insurance Status", readonly=True, copy=False, index="btree_not_null",
+        help="Covered: nothing to notify. To notify: overdue, the insurer must be told before the deadline. "
+             "Notified: the overdue notification was sent. Cover at risk: the deadline passed without "
+             "notification. Updated every day by the overdue-notification scheduled action.",
+    )
+
+    # -------------------------------------------------------------------------
+    # COMPUTE
+    # -------------------------------------------------------------------------
+
+    @api.depends("credit_insured", "invoice_date_due", "credit_insurance_policy_id.max_extension_days")
+    def _compute_credit_insurance_deadline(self):
+        for move in self:
+            policy = move.credit_insurance_policy_id
+            move.credit_insurance_deadline = move.invoice_date_due + timedelta(days=policy.max_extension_days) \
+                if move.credit_insured and policy and move.invoice_date_due else False
+
+    # -------------------------------------------------------------------------
+    # CRUD
+    # -------------------------------------------------------------------------
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
@@ -36,4 +77,18 @@ class AccountMove(models.Model):
                     by_cover[cover if insured else Cover] |= invoice
                 for cover, group in by_cover.items():  # one write per cover
                     group.write({"credit_insured": bool(cover), "credit_insurance_policy_id": cover.policy_id.id,
-                                 "credit_insurance_cover_id": cover.id})
+                                 "credit_insurance_cover_id": cover.id,
+                                 "credit_insurance_state": "covered" if cover else False})
+
+    def _credit_set_insurance_states(self, states):
+        """Write ``{invoice id: insurance status}`` in one query (the daily run's bulk update)."""
+        if not states:
+            return
+        self.env.flush_all()
+        self.env.execute_query(SQL(
+            """
+            UPDATE account_move m SET credit_insurance_state = v.state
+              FROM unnest(%s::int[], %s::varchar[]) AS v(id, state)
+             WHERE m.id = v.id
+            """, list(states), list(states.values())))
+        self.invalidate_model(["credit_insurance_state"])
