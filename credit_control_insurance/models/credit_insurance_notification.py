@@ -32,7 +32,7 @@ class CreditInsuranceNotification(models.Model):
                        default=lambda self: self.env._("New"))
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True,
                                  default=lambda self: self.env.company)
-    policy_id = fields.Many2one("credit.insurance.policy", string="Policy", required=True, index=True,
+    policy_id = fields.Many2one("credit.insurance.policy", required=True, index=True,
                                 tracking=True, check_company=True)
     insurer_id = fields.Many2one(related="policy_id.insurer_id", string="Insurer", store=True)
     partner_id = fields.Many2one("res.partner", string="Buyer", required=True, index=True, tracking=True,
@@ -58,7 +58,7 @@ class CreditInsuranceNotification(models.Model):
         selection=[("draft", "Draft"), ("sent", "Sent"), ("cancelled", "Cancelled")],
         required=True, default="draft", readonly=True, copy=False, index=True, tracking=True,
     )
-    date_sent = fields.Date(string="Date Sent", copy=False, tracking=True,
+    date_sent = fields.Date(copy=False, tracking=True,
                             help="The day the notification reached the insurer.")
     insurer_reference = fields.Char(copy=False, tracking=True,
                                     help="The insurer's reference of the notification (claim or case number).")
@@ -120,6 +120,7 @@ class CreditInsuranceNotification(models.Model):
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
             vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(
                 "credit.insurance.notification") or self.env._("New")
+        self._check_no_other_draft(vals_list)
         notifications = super().create(vals_list)
         notifications.filtered("move_ids")._credit_sync_moves()
         return notifications
@@ -170,7 +171,8 @@ class CreditInsuranceNotification(models.Model):
             raise UserError(self.env._("%(notification)s is already cancelled.", notification=wrong[0].name))
         moves = self.move_ids.filtered(lambda m: m.credit_insurance_notification_id in self)
         self.write({"state": "cancelled"})
-        self.activity_unlink(["credit_control_insurance.mail_activity_type_insurer_notification"])
+        self.activity_ids.filtered(lambda a: a.activity_type_id == self.env.ref(
+            "credit_control_insurance.mail_activity_type_insurer_notification")).unlink()
         self._credit_link_sql(SQL("UPDATE account_move SET credit_insurance_notification_id = NULL "
                                   "WHERE id = ANY(%s)", moves.ids))
         if moves:
@@ -226,6 +228,21 @@ class CreditInsuranceNotification(models.Model):
         if not self.env.su and not self.env.user.has_group("credit_control.group_credit_control_manager"):
             raise AccessError(self.env._(
                 "Only a Credit Control Manager can send or cancel overdue notifications to the insurer."))
+
+    @api.model
+    def _check_no_other_draft(self, vals_list):
+        """One draft per policy and buyer (a unique index guards races; this gives the readable message)."""
+        keys = {(vals.get("policy_id"), vals.get("partner_id")) for vals in vals_list
+                if vals.get("state", "draft") == "draft"}
+        if not keys:
+            return
+        drafts = self.search([("state", "=", "draft"), ("policy_id", "in", [key[0] for key in keys]),
+                              ("partner_id", "in", [key[1] for key in keys])])
+        if clash := drafts.filtered(lambda n: (n.policy_id.id, n.partner_id.id) in keys):
+            raise ValidationError(self.env._(
+                "%(buyer)s already has a draft overdue notification under policy %(policy)s (%(notification)s): "
+                "add the invoices to it.", buyer=clash[0].partner_id.display_name,
+                policy=clash[0].policy_id.policy_number, notification=clash[0].name))
 
     @api.model
     def _credit_deadline_rows(self, today, limit=None, move_ids=None):
@@ -320,7 +337,8 @@ class CreditInsuranceNotification(models.Model):
         touched._credit_refresh_totals()
         if emptied := touched.filtered(lambda n: n.state == "draft" and not n.move_ids):
             emptied.write({"state": "cancelled"})
-            emptied._message_log_batch(dict.fromkeys(emptied.ids, escape(self.env._("Cancelled: every invoice was paid."))))
+            body = escape(self.env._("Cancelled: every invoice was paid."))
+            emptied._message_log_batch(dict.fromkeys(emptied.ids, body))
         (new - emptied)._credit_schedule_activities()
         self._credit_warn_cover_at_risk([row for row in rows if row["new_state"] == "late" and row["state"] != "late"])
 

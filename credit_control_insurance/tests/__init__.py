@@ -1,1 +1,2 @@
 from . import test_credit_insurance_policy
+from . import test_credit_insurance_notification
