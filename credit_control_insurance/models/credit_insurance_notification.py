@@ -126,6 +126,8 @@ class CreditInsuranceNotification(models.Model):
         return notifications
 
     def write(self, vals):
+        if "state" in vals:  # users prepare, managers send and cancel
+            self._check_manager()
         if "move_ids" in vals and self.filtered(lambda n: n.state != "draft"):
             raise UserError(self.env._("Only a draft overdue notification can change its invoices."))
         result = super().write(vals)
@@ -159,7 +161,7 @@ class CreditInsuranceNotification(models.Model):
         self._credit_refresh_totals()
         self.write({"state": "sent"})
         self.env["account.move"]._credit_set_insurance_states(dict.fromkeys(self.move_ids.ids, "notified"))
-        self.activity_ids.action_feedback(feedback=self.env._("Sent to the insurer."))
+        self._credit_due_activities().action_feedback(feedback=self.env._("Sent to the insurer."))
         for notification in self:
             notification._credit_hold_buyer()
         return True
@@ -171,8 +173,7 @@ class CreditInsuranceNotification(models.Model):
             raise UserError(self.env._("%(notification)s is already cancelled.", notification=wrong[0].name))
         moves = self.move_ids.filtered(lambda m: m.credit_insurance_notification_id in self)
         self.write({"state": "cancelled"})
-        self.activity_ids.filtered(lambda a: a.activity_type_id == self.env.ref(
-            "credit_control_insurance.mail_activity_type_insurer_notification")).unlink()
+        self._credit_due_activities().unlink()
         self._credit_link_sql(SQL("UPDATE account_move SET credit_insurance_notification_id = NULL "
                                   "WHERE id = ANY(%s)", moves.ids))
         if moves:
@@ -341,6 +342,10 @@ class CreditInsuranceNotification(models.Model):
             emptied._message_log_batch(dict.fromkeys(emptied.ids, body))
         (new - emptied)._credit_schedule_activities()
         self._credit_warn_cover_at_risk([row for row in rows if row["new_state"] == "late" and row["state"] != "late"])
+
+    def _credit_due_activities(self):
+        activity_type = self.env.ref("credit_control_insurance.mail_activity_type_insurer_notification")
+        return self.activity_ids.filtered(lambda activity: activity.activity_type_id == activity_type)
 
     def _credit_link_sql(self, query):
         """Run ``query`` on the invoice links, keeping the ORM caches right."""

@@ -148,6 +148,7 @@ class TestCreditInsuranceNotification(CreditControlCommon):
     def test_send_notifies_and_holds_the_buyer(self):
         self._run("2026-05-25")
         notification = self._notifications()
+        own_todo = notification.activity_schedule("mail.mail_activity_data_todo", summary="Call the buyer")
         with self.assertRaises(UserError):  # the date sent is required
             notification.action_send()
         notification.write({"date_sent": "2026-05-26", "insurer_reference": "SIN-2026-778"})
@@ -155,7 +156,7 @@ class TestCreditInsuranceNotification(CreditControlCommon):
             notification.action_send()
         self.assertEqual(notification.state, "sent")
         self.assertEqual(self.invoice.credit_insurance_state, "notified")
-        self.assertFalse(notification.activity_ids, "the activity is done")
+        self.assertEqual(notification.activity_ids, own_todo, "the notification activity is done, not the others")
         self.assertTrue(self.buyer.credit_hold)
         self.assertEqual(self.buyer.credit_hold_reason,
                          f"Overdue notified to the insurer (notification {notification.name})")
@@ -278,6 +279,8 @@ class TestCreditInsuranceNotification(CreditControlCommon):
             as_user.action_cancel()
         with self.assertRaises(AccessError):
             as_user.unlink()
+        with self.assertRaises(AccessError):
+            as_user.write({"state": "sent"})
         self.assertEqual(notification.state, "draft")
         self.assertFalse(self.buyer.credit_hold)
         outsider = new_test_user(self.env, "ins_outsider", groups="account.group_account_invoice")
