@@ -158,7 +158,16 @@ class CreditInsuranceNotification(models.Model):
                 notification=missing[0].name))
         if empty := self.filtered(lambda n: not n.move_ids):
             raise UserError(self.env._("%(notification)s lists no invoice.", notification=empty[0].name))
+        today = fields.Date.context_today(self)
+        if future := self.filtered(lambda n: n.date_sent > today):
+            raise UserError(self.env._("%(notification)s cannot have been sent on %(date)s, after today.",
+                                       notification=future[0].name, date=format_date(self.env, future[0].date_sent)))
         self._credit_refresh_totals()
+        for notification in self.filtered(lambda n: n.deadline and n.date_sent > n.deadline):
+            notification.message_post(body=escape(self.env._(
+                "Sent on %(date)s, after the notification deadline of %(deadline)s: the insurer may refuse cover "
+                "for these invoices.", date=format_date(self.env, notification.date_sent),
+                deadline=format_date(self.env, notification.deadline))))
         self.write({"state": "sent"})
         self.env["account.move"]._credit_set_insurance_states(dict.fromkeys(self.move_ids.ids, "notified"))
         self._credit_due_activities().action_feedback(feedback=self.env._("Sent to the insurer."))
@@ -183,8 +192,8 @@ class CreditInsuranceNotification(models.Model):
 
     def action_export_xlsx(self):
         attachment = self.env["ir.attachment"].create({
-            "name": self.env._("overdue_notifications.xlsx") if len(self) > 1 else self.env._(
-                "overdue_notification_%(name)s.xlsx", name=self.name.replace("/", "_")),
+            "name": self.env._("overdue_notification_%(name)s.xlsx", name=self.name.replace("/", "_"))
+            if len(self) == 1 else self.env._("overdue_notifications.xlsx"),
             "raw": notification_workbook(self.env, self),
             "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         })

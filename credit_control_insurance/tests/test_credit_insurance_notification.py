@@ -52,6 +52,10 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         self.env.invalidate_all()
         return calls
 
+    @staticmethod
+    def _late_warnings(notification):
+        return notification.message_ids.filtered(lambda m: "after the notification deadline" in (m.body or ""))
+
     def _notifications(self, buyer=None):
         return self.Notification.search([("partner_id", "=", (buyer or self.buyer).id)])
 
@@ -133,6 +137,14 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         self._run("2026-06-02")
         self.assertEqual(len(self.buyer.message_ids.filtered(lambda m: "Cover at risk" in (m.body or ""))), 1)
 
+        # Sent late: notified, with a warning that the insurer may refuse cover.
+        notification = self._notifications()
+        notification.date_sent = "2026-06-02"
+        with freeze_time("2026-06-02"):
+            notification.action_send()
+        self.assertEqual(self.invoice.credit_insurance_state, "notified")
+        self.assertTrue(self._late_warnings(notification))
+
     def test_paid_before_sending_leaves_the_draft(self):
         self._run("2026-05-25")
         notification = self._notifications()
@@ -151,13 +163,17 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         own_todo = notification.activity_schedule("mail.mail_activity_data_todo", summary="Call the buyer")
         with self.assertRaises(UserError):  # the date sent is required
             notification.action_send()
-        notification.write({"date_sent": "2026-05-26", "insurer_reference": "SIN-2026-778"})
+        notification.write({"date_sent": "2026-05-27", "insurer_reference": "SIN-2026-778"})
+        with freeze_time("2026-05-26"), self.assertRaises(UserError):  # not sent tomorrow
+            notification.action_send()
+        notification.date_sent = "2026-05-26"
         with freeze_time("2026-05-26"):
             notification.action_send()
         self.assertEqual(notification.state, "sent")
         self.assertEqual(self.invoice.credit_insurance_state, "notified")
         self.assertEqual(notification.activity_ids, own_todo, "the notification activity is done, not the others")
         self.assertTrue(self.buyer.credit_hold)
+        self.assertFalse(self._late_warnings(notification))
         self.assertEqual(self.buyer.credit_hold_reason,
                          f"Overdue notified to the insurer (notification {notification.name})")
         with self.assertRaises(UserError):
