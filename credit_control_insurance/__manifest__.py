@@ -23,6 +23,8 @@
         "data/credit_insurance_claim_data.xml",
         "views/credit_insurance_claim_views.xml",
         "wizard/credit_insurance_indemnity_wizard_views.xml",
+        "data/credit_insurance_notification_data.xml",
+        "views/credit_insurance_notification_views.xml",
         "views/credit_control_insurance_menus.xml",
         "data/credit_insurance_declaration_cron.xml",
         "wizard/credit_insurance_declaration_generate_views.xml",

@@ -12,3 +12,4 @@ from . import credit_warning_rule
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import credit_insurance_notification

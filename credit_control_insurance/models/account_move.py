@@ -1,4 +1,15 @@
-from odoo import fields, models
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# Where an insured invoice stands towards the insurer's overdue-notification deadline.
+INSURANCE_STATES = [
+    ("covered", "Covered"),
+    ("to_notify", "To Notify"),
+    ("notified", "Notified"),
+    ("late", "Cover at Risk"),
+]
 
 
 class AccountMove(models.Model):
@@ -12,11 +23,69 @@ class AccountMove(models.Model):
                                                  copy=False, index="btree_not_null")
     credit_insurance_cover_id = fields.Many2one("credit.insurance.cover", string="Cover Decision", readonly=True,
                                                 copy=False)
+    credit_insurance_deadline = fields.Date(
+        string="Notification Deadline", compute="_compute_credit_insurance_deadline", store=True, copy=False,
+        help="Last day to notify the insurer if the invoice is still unpaid: the due date plus the policy's "
+             "maximum extension period.",
+    )
+    credit_insurance_notification_id = fields.Many2one(
+        "credit.insurance.notification", string="Overdue Notification", readonly=True, copy=False,
+        index="btree_not_null", help="The overdue notification to the insurer that lists this invoice.",
+    )
+    credit_insurance_state = fields.Selection(
+        INSURANCE_STATES, string="Insurance Status", readonly=True, copy=False, index="btree_not_null",
+        help="Covered: nothing to notify. To notify: overdue, the insurer must be told before the deadline. "
+             "Notified: the overdue notification was sent. Cover at risk: the deadline passed without "
+             "notification. Updated every day by the overdue-notification scheduled action.",
+    )
+    credit_insurance_claim_ids = fields.Many2many(
+        "credit.insurance.claim", "credit_insurance_claim_move_rel", "move_id", "claim_id", string="Insurance Claims",
+        readonly=True, copy=False, groups="credit_control.group_credit_control_user")
+    credit_insurance_claim_count = fields.Integer(
+        string="Claim Count", compute="_compute_credit_insurance_claim_count",
+        groups="credit_control.group_credit_control_user")
+
+    # -------------------------------------------------------------------------
+    # COMPUTE
+    # -------------------------------------------------------------------------
+
+    @api.depends("credit_insured", "invoice_date_due", "credit_insurance_policy_id.max_extension_days")
+    def _compute_credit_insurance_deadline(self):
+        for move in self:
+            policy = move.credit_insurance_policy_id
+            move.credit_insurance_deadline = move.invoice_date_due + timedelta(days=policy.max_extension_days) \
+                if move.credit_insured and policy and move.invoice_date_due else False
+
+    def _compute_credit_insurance_claim_count(self):
+        for move in self:
+            move.credit_insurance_claim_count = len(move.credit_insurance_claim_ids)
+
+    # -------------------------------------------------------------------------
+    # CRUD
+    # -------------------------------------------------------------------------
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         posted.filtered(lambda m: m.move_type == "out_invoice")._credit_record_insurance()
         return posted
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_credit_insurance_claim(self):
+        """A draft claim on the selected insured invoices (one buyer, one policy), opened."""
+        values = self.env["credit.insurance.claim"]._credit_prepare_from_invoices(self)
+        claim = self.env["credit.insurance.claim"].with_company(self.company_id).create(values)
+        return claim._get_records_action(name=self.env._("Claim"))
+
+    def action_view_credit_insurance_claims(self):
+        self.ensure_one()
+        return self.credit_insurance_claim_ids._get_records_action(name=self.env._("Insurance Claims"))
+
+    # -------------------------------------------------------------------------
+    # HELPERS
+    # -------------------------------------------------------------------------
 
     def _credit_record_insurance(self):
         """Store on each customer invoice whether the buyer was covered on its date, and under what."""
@@ -36,25 +105,18 @@ class AccountMove(models.Model):
                     by_cover[cover if insured else Cover] |= invoice
                 for cover, group in by_cover.items():  # one write per cover
                     group.write({"credit_insured": bool(cover), "credit_insurance_policy_id": cover.policy_id.id,
-                                 "credit_insurance_cover_id": cover.id})
+                                 "credit_insurance_cover_id": cover.id,
+                                 "credit_insurance_state": "covered" if cover else False})
 
-    credit_insurance_claim_ids = fields.Many2many(
-        "credit.insurance.claim", "credit_insurance_claim_move_rel", "move_id", "claim_id", string="Insurance Claims",
-        readonly=True, copy=False, groups="credit_control.group_credit_control_user")
-    credit_insurance_claim_count = fields.Integer(
-        string="Claim Count", compute="_compute_credit_insurance_claim_count",
-        groups="credit_control.group_credit_control_user")
-
-    def _compute_credit_insurance_claim_count(self):
-        for move in self:
-            move.credit_insurance_claim_count = len(move.credit_insurance_claim_ids)
-
-    def action_credit_insurance_claim(self):
-        """A draft claim on the selected insured invoices (one buyer, one policy), opened."""
-        values = self.env["credit.insurance.claim"]._credit_prepare_from_invoices(self)
-        claim = self.env["credit.insurance.claim"].with_company(self.company_id).create(values)
-        return claim._get_records_action(name=self.env._("Claim"))
-
-    def action_view_credit_insurance_claims(self):
-        self.ensure_one()
-        return self.credit_insurance_claim_ids._get_records_action(name=self.env._("Insurance Claims"))
+    def _credit_set_insurance_states(self, states):
+        """Write ``{invoice id: insurance status}`` in one query (the daily run's bulk update)."""
+        if not states:
+            return
+        self.env.flush_all()
+        self.env.execute_query(SQL(
+            """
+            UPDATE account_move m SET credit_insurance_state = v.state
+              FROM unnest(%s::int[], %s::varchar[]) AS v(id, state)
+             WHERE m.id = v.id
+            """, list(states), list(states.values())))
+        self.invalidate_model(["credit_insurance_state"])

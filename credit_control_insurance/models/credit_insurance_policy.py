@@ -53,6 +53,11 @@ class CreditInsurancePolicy(models.Model):
         string="Maximum Extension Period (days)", default=60,
         help="Days after the due date within which an unpaid invoice must be notified to the insurer.",
     )
+    notice_days = fields.Integer(
+        string="Warn Before Deadline (days)", default=5,
+        help="Days before an overdue invoice's notification deadline when the overdue notification to the insurer "
+             "is prepared and the responsible person gets an activity.",
+    )
     claim_deadline_days = fields.Integer(
         string="Claim Filing Deadline (days)", default=30,
         help="Days after the overdue notification within which the claim must be filed.",
@@ -95,14 +100,15 @@ class CreditInsurancePolicy(models.Model):
     # -------------------------------------------------------------------------
 
     @api.constrains("indemnity_percent", "premium_rate", "deductible_amount", "max_liability", "discretionary_limit",
-                    "max_credit_period_days", "max_extension_days", "claim_deadline_days")
+                    "max_credit_period_days", "max_extension_days", "claim_deadline_days", "notice_days")
     def _check_terms(self):
         for policy in self:
             if not 0 <= policy.indemnity_percent <= 100 or not 0 <= policy.premium_rate <= 100:
                 raise ValidationError(self.env._(
                     "Policy %(policy)s: percentages must be between 0 and 100.", policy=policy.policy_number))
             amounts = (policy.deductible_amount, policy.max_liability, policy.discretionary_limit)
-            days = (policy.max_credit_period_days, policy.max_extension_days, policy.claim_deadline_days)
+            days = (policy.max_credit_period_days, policy.max_extension_days, policy.claim_deadline_days,
+                    policy.notice_days)
             if min(amounts + days) < 0:
                 raise ValidationError(self.env._(
                     "Policy %(policy)s: amounts and periods cannot be negative.", policy=policy.policy_number))

@@ -8,6 +8,8 @@ class ResPartner(models.Model):
 
     credit_insurance_cover_ids = fields.One2many("credit.insurance.cover", "partner_id", string="Insurer Decisions",
                                                  groups=CREDIT_GROUPS)
+    credit_insurance_notification_ids = fields.One2many(
+        "credit.insurance.notification", "partner_id", string="Overdue Notifications", groups=CREDIT_GROUPS)
     credit_insurance_cover_id = fields.Many2one(
         "credit.insurance.cover", string="Current Cover Decision", compute="_compute_credit_insurance",
         groups=CREDIT_GROUPS, help="The insurer's decision in force today.",

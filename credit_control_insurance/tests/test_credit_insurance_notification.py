@@ -1,0 +1,326 @@
+import io
+from datetime import date, datetime
+
+import openpyxl
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tests.common import new_test_user
+
+from odoo.addons.credit_control.exceptions import CreditLimitExceeded
+from odoo.addons.credit_control.tests.common import CreditControlCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCreditInsuranceNotification(CreditControlCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Notification = cls.env["credit.insurance.notification"]
+        cls.insurer = cls._customer("Sinosure")
+        cls.policy = cls._policy("P-1")
+        cls.buyer = cls._customer("Wuhan Steel", vat="91420100MA4K0001")
+        cls._cover(cls.buyer, cls.policy)
+        # Due 2026-03-31; deadline = Mar 31 + 60 days = May 30; warned from May 30 - 5 = May 25.
+        cls.invoice = cls._invoice(cls.buyer, 1000.0, "2026-03-01")
+        cls.activity_type = cls.env.ref("credit_control_insurance.mail_activity_type_insurer_notification")
+
+    @classmethod
+    def _policy(cls, number, company=None):
+        policy = cls.env["credit.insurance.policy"].create({
+            "policy_number": number, "insurer_id": cls.insurer.id, "date_start": "2026-01-01",
+            "date_end": "2026-12-31", "max_extension_days": 60, "notice_days": 5,
+            "company_id": (company or cls.env.company).id,
+        })
+        policy.action_activate()
+        return policy
+
+    @classmethod
+    def _cover(cls, buyer, policy):
+        return cls.env["credit.insurance.cover"].create({
+            "partner_id": buyer.id, "policy_id": policy.id, "decision": "granted", "amount_granted": 50000.0,
+            "date_effective": "2026-01-01",
+        })
+
+    def _run(self, day, **kwargs):
+        with freeze_time(day):
+            calls = 1
+            while self.Notification._cron_insurance_deadlines(**kwargs):
+                calls += 1
+        self.env.invalidate_all()
+        return calls
+
+    @staticmethod
+    def _late_warnings(notification):
+        return notification.message_ids.filtered(lambda m: "after the notification deadline" in (m.body or ""))
+
+    def _notifications(self, buyer=None):
+        return self.Notification.search([("partner_id", "=", (buyer or self.buyer).id)])
+
+    # -------------------------------------------------------------------------
+    # Deadlines
+    # -------------------------------------------------------------------------
+
+    def test_warning_before_the_deadline(self):
+        self.assertTrue(self.invoice.credit_insured)
+        self.assertEqual(self.invoice.credit_insurance_deadline, date(2026, 5, 30))
+        self.assertEqual(self.invoice.credit_insurance_state, "covered")
+
+        # May 24: overdue, 6 days left, more than the 5 days' notice: nothing prepared yet.
+        self._run("2026-05-24")
+        self.assertEqual(self.invoice.credit_insurance_state, "to_notify")
+        self.assertFalse(self._notifications())
+
+        # May 25: 5 days left: one draft for the buyer, with an activity for the responsible person.
+        self._run("2026-05-25")
+        notification = self._notifications()
+        self.assertEqual(len(notification), 1)
+        self.assertRecordValues(notification, [{
+            "state": "draft", "policy_id": self.policy.id, "insurer_id": self.insurer.id,
+            "deadline": date(2026, 5, 30), "amount_overdue": 1000.0, "move_ids": self.invoice.ids,
+            "date": date(2026, 5, 25),
+        }])
+        self.assertTrue(notification.name.startswith("OVN/"))
+        self.assertEqual(self.invoice.credit_insurance_notification_id, notification)
+        self.assertEqual(self.invoice.credit_insurance_state, "to_notify")
+        activity = notification.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.activity_type_id, self.activity_type)
+        self.assertEqual(activity.date_deadline, date(2026, 5, 30))
+        self.assertEqual(activity.user_id, self.buyer._credit_responsible_user())
+        self.assertIn("Wuhan Steel", activity.summary)
+
+        # A second overdue invoice of the buyer: due Apr 2, deadline Jun 1, warned from May 27: same draft.
+        second = self._invoice(self.buyer, 500.0, "2026-03-03")
+        self._run("2026-05-26")
+        self.assertEqual(notification.move_ids, self.invoice)
+        self._run("2026-05-27")
+        self.assertEqual(self._notifications(), notification)
+        self.assertEqual(notification.move_ids, self.invoice | second)
+        self.assertEqual(notification.amount_overdue, 1500.0)  # 1,000 + 500
+        self.assertEqual(notification.deadline, date(2026, 5, 30))  # the earliest
+        self.assertEqual(len(notification.activity_ids), 1, "one activity per notification, once")
+
+        # Re-run the same day: nothing new anywhere.
+        messages = self.env["mail.message"].search_count([])
+        self.assertEqual(self._run("2026-05-27"), 1)
+        self.assertEqual(self._notifications(), notification)
+        self.assertEqual(len(notification.activity_ids), 1)
+        self.assertEqual(self.env["mail.message"].search_count([]), messages)
+
+    def test_missed_deadline_is_flagged(self):
+        paid = self._invoice(self.buyer, 300.0, "2026-03-01")
+        self._pay(paid, 300.0, "2026-04-15")
+        uninsured_buyer = self._customer("Uninsured Co")
+        uninsured = self._invoice(uninsured_buyer, 800.0, "2026-03-01")
+        self.assertFalse(uninsured.credit_insured)
+
+        # First run on June 1, after the May 30 deadline: cover at risk, one message on the buyer.
+        self._run("2026-06-01")
+        self.assertEqual(self.invoice.credit_insurance_state, "late")
+        messages = self.buyer.message_ids.filtered(lambda m: "Cover at risk" in (m.body or ""))
+        self.assertEqual(len(messages), 1)
+        self.assertIn(self.invoice.name, messages.body)
+        self.assertIn("05/30/2026", messages.body)
+        # Still to notify, late: it is in a draft for the buyer.
+        self.assertEqual(self._notifications().move_ids, self.invoice)
+        # The paid invoice is left alone, the uninsured one ignored.
+        self.assertEqual(paid.credit_insurance_state, "covered")
+        self.assertFalse(paid.credit_insurance_notification_id)
+        self.assertFalse(uninsured.credit_insurance_state)
+        self.assertFalse(self._notifications(uninsured_buyer))
+        # The invoice filters find it.
+        self.assertEqual(self.env["account.move"].search([("credit_insurance_state", "=", "late")]), self.invoice)
+
+        self._run("2026-06-02")
+        self.assertEqual(len(self.buyer.message_ids.filtered(lambda m: "Cover at risk" in (m.body or ""))), 1)
+
+        # Sent late: notified, with a warning that the insurer may refuse cover.
+        notification = self._notifications()
+        notification.date_sent = "2026-06-02"
+        with freeze_time("2026-06-02"):
+            notification.action_send()
+        self.assertEqual(self.invoice.credit_insurance_state, "notified")
+        self.assertTrue(self._late_warnings(notification))
+
+    def test_paid_before_sending_leaves_the_draft(self):
+        self._run("2026-05-25")
+        notification = self._notifications()
+        self._pay(self.invoice, 1000.0, "2026-05-26")
+        self._run("2026-05-26")
+        self.assertEqual(notification.state, "cancelled")
+        self.assertFalse(notification.move_ids)
+        self.assertFalse(self.invoice.credit_insurance_notification_id)
+        self.assertEqual(self.invoice.credit_insurance_state, "covered")
+        self._run("2026-06-01")  # paid: never late
+        self.assertEqual(self.invoice.credit_insurance_state, "covered")
+
+    def test_send_notifies_and_holds_the_buyer(self):
+        self._run("2026-05-25")
+        notification = self._notifications()
+        own_todo = notification.activity_schedule("mail.mail_activity_data_todo", summary="Call the buyer")
+        with self.assertRaises(UserError):  # the date sent is required
+            notification.action_send()
+        notification.write({"date_sent": "2026-05-27", "insurer_reference": "SIN-2026-778"})
+        with freeze_time("2026-05-26"), self.assertRaises(UserError):  # not sent tomorrow
+            notification.action_send()
+        notification.date_sent = "2026-05-26"
+        with freeze_time("2026-05-26"):
+            notification.action_send()
+        self.assertEqual(notification.state, "sent")
+        self.assertEqual(self.invoice.credit_insurance_state, "notified")
+        self.assertEqual(notification.activity_ids, own_todo, "the notification activity is done, not the others")
+        self.assertTrue(self.buyer.credit_hold)
+        self.assertFalse(self._late_warnings(notification))
+        self.assertEqual(self.buyer.credit_hold_reason,
+                         f"Overdue notified to the insurer (notification {notification.name})")
+        with self.assertRaises(UserError):
+            notification.action_send()
+        with self.assertRaises(UserError):  # kept as evidence
+            notification.unlink()
+
+        # The credit hold blocks new invoices for the buyer.
+        self.env.company.account_use_credit_limit = True
+        with freeze_time("2026-05-27"), self.assertRaises(CreditLimitExceeded) as caught:
+            self._invoice(self.buyer, 200.0, "2026-05-27")
+        self.assertEqual([block["reason"] for block in caught.exception.blocks], ["hold"])
+
+        # Notified in time: never late, never in another notification.
+        self._run("2026-06-15")
+        self.assertEqual(self.invoice.credit_insurance_state, "notified")
+        self.assertEqual(self._notifications(), notification)
+
+    def test_cancel_frees_the_invoices(self):
+        self._run("2026-05-25")
+        notification = self._notifications()
+        notification.action_cancel()
+        self.assertEqual(notification.state, "cancelled")
+        self.assertFalse(notification.activity_ids)
+        self.assertFalse(self.invoice.credit_insurance_notification_id)
+        self.assertEqual(notification.move_ids, self.invoice, "the cancelled notification keeps its list")
+        self._run("2026-05-26")
+        fresh = self._notifications() - notification
+        self.assertEqual(fresh.move_ids, self.invoice)
+        self.assertEqual(fresh.state, "draft")
+
+    def test_manual_notification_and_wrong_invoices(self):
+        other_buyer = self._customer("Other Buyer")
+        self._cover(other_buyer, self.policy)
+        foreign = self._invoice(other_buyer, 100.0, "2026-03-01")
+        with self.assertRaises(ValidationError):
+            self.Notification.create({"policy_id": self.policy.id, "partner_id": self.buyer.id,
+                                      "move_ids": [Command.set(foreign.ids)]})
+        manual = self.Notification.create({"policy_id": self.policy.id, "partner_id": self.buyer.id,
+                                           "move_ids": [Command.set(self.invoice.ids)]})
+        self.assertEqual(self.invoice.credit_insurance_notification_id, manual)
+        self.assertEqual(manual.amount_overdue, 1000.0)
+        # The run extends it rather than making another.
+        self._run("2026-05-25")
+        self.assertEqual(self._notifications(), manual)
+        # One draft per policy and buyer.
+        with self.assertRaises(ValidationError):
+            self.Notification.create({"policy_id": self.policy.id, "partner_id": self.buyer.id})
+        # Taking an invoice off a draft frees it.
+        manual.move_ids = [Command.clear()]
+        self.assertFalse(self.invoice.credit_insurance_notification_id)
+        self.assertEqual(manual.amount_overdue, 0.0)
+        manual.move_ids = [Command.set(self.invoice.ids)]
+        # Once sent, it cannot be listed in another notification.
+        manual.date_sent = "2026-05-26"
+        manual.action_send()
+        with self.assertRaises(ValidationError):
+            self.Notification.create({"policy_id": self.policy.id, "partner_id": self.buyer.id,
+                                      "move_ids": [Command.set(self.invoice.ids)]})
+        with self.assertRaises(UserError):
+            manual.move_ids = [Command.clear()]
+
+    def test_bounded_batches(self):
+        self._invoice(self.buyer, 500.0, "2026-03-01")
+        self._invoice(self.buyer, 250.0, "2026-03-01")
+        # Three invoices to flag, one per call: three calls, the last one reporting nothing left.
+        self.assertEqual(self._run("2026-05-25", batch_size=1), 3)
+        notification = self._notifications()
+        self.assertEqual(len(notification), 1)
+        self.assertEqual(len(notification.move_ids), 3)
+        self.assertEqual(notification.amount_overdue, 1750.0)
+        self.assertEqual(len(notification.activity_ids), 1)
+
+    def test_notice_days_cannot_be_negative(self):
+        with self.assertRaises(ValidationError):
+            self.policy.notice_days = -1
+
+    # -------------------------------------------------------------------------
+    # Companies and rights
+    # -------------------------------------------------------------------------
+
+    def test_multi_company_isolation(self):
+        company_b = self.setup_other_company(name="Company B")["company"]
+        policy_b = self._policy("P-B", company=company_b)
+        self._cover(self.buyer, policy_b)
+        invoice_b = self._invoice(self.buyer, 700.0, "2026-03-01", company=company_b)
+        self.assertEqual(invoice_b.credit_insurance_policy_id, policy_b)
+        self._run("2026-05-25")
+        notifications = self._notifications()
+        self.assertEqual(len(notifications), 2, "one per company")
+        by_company = {n.company_id: n for n in notifications}
+        self.assertEqual(by_company[self.env.company].move_ids, self.invoice)
+        self.assertEqual(by_company[company_b].move_ids, invoice_b)
+        self.assertEqual(by_company[company_b].policy_id, policy_b)
+
+        # Sending B's puts the buyer on hold in B only.
+        sent = by_company[company_b]
+        sent.date_sent = "2026-05-26"
+        sent.action_send()
+        self.assertTrue(self.buyer.with_company(company_b).credit_hold)
+        self.assertFalse(self.buyer.with_company(self.env.company).credit_hold)
+
+        user_a = new_test_user(self.env, "ins_a", groups="credit_control.group_credit_control_user",
+                               company_id=self.env.company.id, company_ids=[Command.set(self.env.company.ids)])
+        self.assertEqual(self.Notification.with_user(user_a).search([]), by_company[self.env.company])
+
+    def test_access_rights(self):
+        self._run("2026-05-25")
+        notification = self._notifications()
+        user = new_test_user(self.env, "ins_user", groups="credit_control.group_credit_control_user")
+        # Users prepare: they read and fill in the draft.
+        as_user = notification.with_user(user)
+        self.assertEqual(as_user.move_ids, self.invoice)
+        as_user.write({"date_sent": "2026-05-26", "insurer_reference": "SIN-1"})
+        # Managers send and cancel.
+        with self.assertRaises(AccessError):
+            as_user.action_send()
+        with self.assertRaises(AccessError):
+            as_user.action_cancel()
+        with self.assertRaises(AccessError):
+            as_user.unlink()
+        with self.assertRaises(AccessError):
+            as_user.write({"state": "sent"})
+        self.assertEqual(notification.state, "draft")
+        self.assertFalse(self.buyer.credit_hold)
+        outsider = new_test_user(self.env, "ins_outsider", groups="account.group_account_invoice")
+        with self.assertRaises(AccessError):
+            notification.with_user(outsider).read(["name"])
+        notification.action_send()  # the test user is a Credit Control Manager
+        self.assertEqual(notification.state, "sent")
+
+    def test_xlsx_export(self):
+        second = self._invoice(self.buyer, 500.0, "2026-03-03")
+        self._pay(second, 200.0, "2026-04-20")  # 300 left
+        self._run("2026-05-27")
+        notification = self._notifications()
+        notification.date_sent = "2026-05-28"
+        action = notification.action_export_xlsx()
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        sheet = openpyxl.load_workbook(io.BytesIO(attachment.raw))["Overdue Notification"]
+        rows = list(sheet.iter_rows(values_only=True))
+        self.assertEqual(rows[0], ("Buyer", "Tax ID", "Invoice", "Invoice Date", "Due Date", "Days Overdue",
+                                   "Amount Due", "Currency", "Notification Deadline", "Policy", "Notification"))
+        # Days overdue as of the date sent: May 28 - Mar 31 = 58; May 28 - Apr 2 = 56.
+        self.assertEqual(rows[1], ("Wuhan Steel", "91420100MA4K0001", self.invoice.name, datetime(2026, 3, 1),
+                                   datetime(2026, 3, 31), 58, 1000.0, "USD", datetime(2026, 5, 30), "P-1",
+                                   notification.name))
+        self.assertEqual(rows[2][2:10], (second.name, datetime(2026, 3, 3), datetime(2026, 4, 2), 56, 300.0,
+                                         "USD", datetime(2026, 6, 1), "P-1"))
+        self.assertEqual(len(rows), 3)
