@@ -51,6 +51,8 @@ class CreditInsuranceClaim(models.Model):
                              copy=False)
     date = fields.Date(string="Claim Date", required=True, default=fields.Date.context_today,
                        help="The open amounts are converted to the policy's currency at this date.")
+    notification_id = fields.Many2one("credit.insurance.notification", string="Overdue Notification", readonly=True,
+                                      copy=False, index="btree_not_null", check_company=True)
     notification_date = fields.Date(
         string="Notified to Insurer On", tracking=True,
         help="When the overdue was notified to the insurer. The claim deadline counts from this date; without "

@@ -65,6 +65,7 @@ class CreditInsuranceNotification(models.Model):
     user_id = fields.Many2one("res.users", string="Responsible", tracking=True, default=lambda self: self.env.user,
                               domain="[('share', '=', False)]")
     note = fields.Text()
+    claim_ids = fields.One2many("credit.insurance.claim", "notification_id", string="Claims")
 
     def init(self):
         # Never two drafts for one policy and buyer: the daily run extends the open draft.
@@ -189,6 +190,17 @@ class CreditInsuranceNotification(models.Model):
             rows = self._credit_deadline_rows(fields.Date.context_today(self), move_ids=moves.ids)
             self.env["account.move"]._credit_set_insurance_states({row["id"]: row["new_state"] for row in rows})
         return True
+
+    def action_create_claim(self):
+        """A draft claim on the notified invoices still open, dated from the notification, opened."""
+        self.ensure_one()
+        if self.state != "sent":
+            raise UserError(self.env._("Send the notification to the insurer before claiming."))
+        open_invoices = self.move_ids.filtered(lambda move: move.payment_state in ("not_paid", "partial"))
+        Claim = self.env["credit.insurance.claim"].with_company(self.company_id)
+        claim = Claim.create({**Claim._credit_prepare_from_invoices(open_invoices), "notification_id": self.id,
+                              "notification_date": self.date_sent})
+        return claim._get_records_action(name=self.env._("Claim"))
 
     def action_export_xlsx(self):
         attachment = self.env["ir.attachment"].create({

@@ -192,9 +192,19 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         self.assertEqual(self.invoice.credit_insurance_state, "notified")
         self.assertEqual(self._notifications(), notification)
 
+        # The buyer does not pay: the claim starts from the notification, dated from it.
+        action = notification.action_create_claim()
+        claim = self.env["credit.insurance.claim"].browse(action["res_id"])
+        self.assertEqual((claim.notification_id, claim.move_ids, claim.partner_id, claim.policy_id),
+                         (notification, self.invoice, self.buyer, self.policy))
+        self.assertEqual(str(claim.notification_date), "2026-05-26")
+        self.assertEqual(notification.claim_ids, claim)
+
     def test_cancel_frees_the_invoices(self):
         self._run("2026-05-25")
         notification = self._notifications()
+        with self.assertRaisesRegex(UserError, "before claiming"):
+            notification.action_create_claim()
         notification.action_cancel()
         self.assertEqual(notification.state, "cancelled")
         self.assertFalse(notification.activity_ids)
