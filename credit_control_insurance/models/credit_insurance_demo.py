@@ -1,6 +1,6 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 
 # Demo buyers' insurer decisions: xml id -> [(decision, months ago, requested, granted, grade)]
 DECISIONS = {
@@ -41,3 +41,36 @@ class CreditInsuranceDemo(models.AbstractModel):
             ("invoice_date", ">=", policy.date_start),
         ])._credit_record_insurance()
         self.env["credit.warning"]._credit_measure_partners(buyers)  # the cover cuts are early warnings
+        self._load_claim(policy, today)
+
+    def _load_claim(self, policy, today):
+        """Tianjin stopped paying while insured: its overdue invoices were notified to the insurer a month
+        ago, claimed, and the indemnity was received and booked."""
+        company = policy.company_id
+        Account = self.env["account.account"].with_company(company)
+        policy.write({
+            "claim_journal_id": self.env["account.journal"].search(
+                [("company_id", "=", company.id), ("type", "=", "general")], limit=1).id,
+            "claim_receivable_account_id": Account.search([("account_type", "=", "asset_current")], limit=1).id,
+            "loss_account_id": Account.search([("account_type", "=", "expense")], limit=1).id,
+        })
+        tianjin = self.env.ref("credit_control.partner_tianjin_machinery")
+        invoices = self.env["account.move"].search([
+            ("partner_id", "=", tianjin.id), ("credit_insured", "=", True), ("payment_state", "=", "not_paid"),
+            ("invoice_date_due", "<", today)])
+        if not invoices:
+            return
+        notification = self.env["credit.insurance.notification"].create({
+            "policy_id": policy.id, "partner_id": tianjin.id, "move_ids": [Command.set(invoices.ids)],
+            "date_sent": today - relativedelta(days=30), "insurer_reference": "SCI-OVN-2026-0412",
+        })
+        notification.action_send()
+        claim = self.env["credit.insurance.claim"].browse(notification.action_create_claim()["res_id"])
+        claim.document_ids.write({"done": True})
+        claim.action_file()
+        claim.action_start_review()
+        claim.action_accept()
+        claim.write({"insurer_reference": "SCI-CLM-2026-0087"})
+        claim._credit_register_indemnity(claim.amount_accepted, today - relativedelta(days=3))
+        # the next overdue invoices of other buyers wait in draft notifications
+        self.env["credit.insurance.notification"]._cron_insurance_deadlines()
