@@ -70,9 +70,11 @@ class CreditInsurancePolicy(models.Model):
     premium_rate = fields.Float(
         string="Premium Rate (%)", digits=(16, 4), help="Premium charged on insured turnover, in percent."
     )
-    minimum_premium = fields.Monetary()
+    minimum_premium = fields.Monetary(
+        help="The annual minimum premium; each declaration is due at least its share for the months it covers.")
     declaration_frequency = fields.Selection(
-        selection=[("monthly", "Monthly"), ("quarterly", "Quarterly")], default="monthly", required=True
+        selection=[("monthly", "Monthly"), ("quarterly", "Quarterly")], default="monthly", required=True,
+        help="How often the insured turnover is declared: calendar months or quarters.",
     )
 
     # Scope
