@@ -420,6 +420,7 @@ class CreditInsuranceClaim(models.Model):
         fmt = currency.format
         claimed, percent = self.amount_claimed, policy.indemnity_percent
         gross = currency.round(claimed * percent / 100.0)
+        percent_text = f"{percent:g}"  # f-strings stay out of _(): the term extraction evaluates its arguments
         notes = [
             _("Insured outstanding: %(amount)s, the open amount of %(invoices)s on %(date)s.",
               amount=fmt(self.insured_outstanding), invoices=", ".join(self.move_ids.mapped("name")) or "-",
@@ -427,7 +428,7 @@ class CreditInsuranceClaim(models.Model):
             _("Buyer cover: %(cover)s, so the insured loss is %(loss)s (the lower of the two).",
               cover=fmt(self.cover_amount), loss=fmt(self.insured_loss)),
             _("Gross indemnity: %(claimed)s claimed × %(percent)s%% = %(gross)s.",
-              claimed=fmt(claimed), percent=f"{percent:g}", gross=fmt(gross)),
+              claimed=fmt(claimed), percent=percent_text, gross=fmt(gross)),
         ]
         if policy.max_liability:
             remaining = currency.round(max(policy.max_liability - used, 0.0))
