@@ -5,7 +5,7 @@ import openpyxl
 from freezegun import freeze_time
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tests.common import new_test_user
 
@@ -135,10 +135,13 @@ class TestCreditInsuranceCover(CreditControlCommon):
         self.assertEqual(wizard.policy_id, self.policy)
         self.assertEqual(wizard.line_ids.amount, 80000.0, "the credit limit is the default request")
         action = wizard.action_request()
+        self.assertEqual((action["res_id"], wizard.state), (wizard.id, "done"), "the dialog offers the file")
         request = self.buyer.credit_insurance_cover_ids
         self.assertEqual((request.decision, request.amount_requested), ("requested", 80000.0))
-        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
-        sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(attachment.datas))).active
+        with self.assertRaisesRegex(UserError, "already recorded"):
+            wizard.action_request()
+        self.assertEqual(len(self.buyer.credit_insurance_cover_ids), 1, "a second click requests nothing")
+        sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.file_data))).active
         self.assertEqual([cell.value for cell in sheet[1]][:5],
                          ["Buyer", "Tax ID", "Address", "Country", "Cover Requested"])
         self.assertEqual([sheet["A2"].value, sheet["B2"].value, sheet["E2"].value],

@@ -1,3 +1,5 @@
+import base64
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
@@ -16,6 +18,9 @@ class CreditInsuranceCoverRequest(models.TransientModel):
     request_date = fields.Date(required=True, default=fields.Date.context_today)
     line_ids = fields.One2many("credit.insurance.cover.request.line", "request_id", string="Buyers")
     partner_ids = fields.Many2many("res.partner", string="Buyers to Add")
+    state = fields.Selection([("draft", "Draft"), ("done", "Requested")], default="draft", required=True)
+    file_data = fields.Binary(string="Request File", readonly=True, attachment=False)
+    file_name = fields.Char(readonly=True)
 
     @api.model
     def default_get(self, fields_list):
@@ -38,8 +43,10 @@ class CreditInsuranceCoverRequest(models.TransientModel):
         self.partner_ids = False
 
     def action_request(self):
-        """Record one 'requested' decision per buyer and download the request file for the insurer."""
+        """Record one 'requested' decision per buyer; the dialog then offers the request file for the insurer."""
         self.ensure_one()
+        if self.state == "done":
+            raise UserError(self.env._("These requests are already recorded."))
         if not self.line_ids:
             raise UserError(self.env._("Add the buyers to request cover for."))
         if any(line.amount <= 0 for line in self.line_ids):
@@ -48,13 +55,13 @@ class CreditInsuranceCoverRequest(models.TransientModel):
             "partner_id": line.partner_id.id, "policy_id": self.policy_id.id, "decision": "requested",
             "amount_requested": line.amount, "request_date": self.request_date, "date_effective": self.request_date,
         } for line in self.line_ids])
-        attachment = self.env["ir.attachment"].create({
-            "name": self.env._("cover_request_%(policy)s.xlsx", policy=self.policy_id.policy_number),
-            "raw": cover_request_workbook(self.env, covers),
-            "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        self.write({
+            "state": "done",
+            "file_name": self.env._("cover_request_%(policy)s.xlsx", policy=self.policy_id.policy_number),
+            "file_data": base64.b64encode(cover_request_workbook(self.env, covers)),
         })
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true",
-                "target": "self"}
+        return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id, "view_mode": "form",
+                "target": "new", "name": self.env._("Request Cover")}
 
 
 class CreditInsuranceCoverRequestLine(models.TransientModel):
