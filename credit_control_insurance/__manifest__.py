@@ -34,5 +34,8 @@
         "demo/credit_insurance_policy_demo.xml",
         "demo/credit_insurance_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["credit_control_insurance/static/tests/tours/*.js"],
+    },
     "installable": True,
 }

@@ -1,0 +1,118 @@
+import { registry } from "@web/core/registry";
+
+const tours = registry.category("web_tour.tours");
+
+// A credit manager asks the insurer to cover a buyer, records the grant, then claims on the buyer's
+// notified overdue invoices.
+tours.add("credit_insurance_cover_claim_tour", {
+    steps: () => [
+        {
+            content: "Open the buyer",
+            trigger: ".o_data_row td[name='display_name']:contains('Tour Buyer')",
+            run: "click",
+        },
+        {
+            trigger: ".o_notebook .nav-link:contains('Insurance')",
+            run: "click",
+        },
+        {
+            trigger: "button[name='action_request_insurance_cover']",
+            run: "click",
+        },
+        {
+            content: "The buyer is in the request, with its credit limit",
+            trigger: ".modal .o_data_row td[name='partner_id']:contains('Tour Buyer')",
+        },
+        {
+            trigger: ".modal button[name='action_request']",
+            run: "click",
+        },
+        {
+            content: "The request file is ready for the insurer",
+            trigger: ".modal .alert-success .o_field_binary",
+        },
+        {
+            trigger: ".modal .modal-footer button:contains('Close')",
+            run: "click",
+        },
+        {
+            trigger: ".o_menu_sections .dropdown-toggle:contains('Credit Insurance')",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown-item:contains('Buyer Cover')",
+            run: "click",
+        },
+        {
+            content: "Open the request",
+            trigger: ".o_data_row:contains('Requested') td[name='partner_id']:contains('Tour Buyer')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view button[name='action_record_decision']",
+            run: "click",
+        },
+        {
+            content: "The insurer's answer: granted (prefilled), with its reference",
+            trigger: ".modal .o_field_widget[name='insurer_reference'] input",
+            run: "edit SCI-TOUR-1",
+        },
+        {
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal))",
+        },
+        {
+            trigger: ".o_menu_sections .dropdown-toggle:contains('Credit Insurance')",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown-item:contains('Overdue Notifications')",
+            run: "click",
+        },
+        {
+            content: "Show the notifications already sent",
+            trigger: ".o_searchview_facet:contains('Draft') .o_facet_remove",
+            run: "click",
+        },
+        {
+            trigger: ".o_data_row td[name='partner_id']:contains('Tour Buyer')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view button[name='action_create_claim']",
+            run: "click",
+        },
+        {
+            content: "The claim is on the notified invoice",
+            trigger: ".o_form_view .o_field_widget[name='notification_id']:contains('OVN')",
+        },
+    ],
+});
+
+// Once the documents are in, the manager files the claim, the insurer accepts it and pays.
+tours.add("credit_insurance_indemnity_tour", {
+    steps: () => [
+        {
+            trigger: ".o_form_view button[name='action_file']",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view button[name='action_accept']",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view button[name='action_register_indemnity']",
+            run: "click",
+        },
+        {
+            trigger: ".modal button[name='action_confirm']",
+            run: "click",
+        },
+        {
+            trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Indemnified')",
+        },
+    ],
+});
