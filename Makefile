@@ -2,7 +2,7 @@
 PYTHON ?= python3
 SIZE ?= small
 
-.PHONY: run test test-odoo bench lint pot clean
+.PHONY: run test test-odoo bench lint pot screenshots clean
 
 run:  ## serve Odoo on http://127.0.0.1:8069 with both modules and demo data (admin/admin)
 	@$(PYTHON) scripts/devenv.py run
@@ -20,6 +20,14 @@ bench:  ## build the benchmark database (SIZE=small|large) and run every scenari
 lint:
 	@$(PYTHON) -m ruff check .
 	@$(PYTHON) -m pylint --rcfile setup.cfg credit_control credit_control_insurance
+
+screenshots:  ## retake docs/screenshots/*.png with the browser tours (a scratch database, both modules)
+	@mkdir -p docs/screenshots
+	@CREDIT_CONTROL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PYTHON) scripts/devenv.py exec {python} -m odoo \
+		-c .cache/odoo.conf -d cc_screenshots -i credit_control_insurance -u credit_control,credit_control_insurance \
+		--without-demo=all --stop-after-init \
+		--test-enable --test-tags /credit_control:TestCreditControlUi,/credit_control_insurance:TestCreditInsuranceUi \
+		--http-port 18971 --log-level=warn
 
 pot:  ## regenerate the .pot files from a scratch database
 	@$(PYTHON) scripts/devenv.py exec {python} scripts/export_pot.py

@@ -1,16 +1,33 @@
+import base64
+import os
+from pathlib import Path
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser, new_test_user
 from odoo.tools import mute_logger
 
+# `make screenshots` sets this folder: tour steps that log "credit-screenshot:<name>" are saved there as PNG.
+SCREENSHOTS = os.environ.get("CREDIT_CONTROL_SCREENSHOTS")
+
 
 class FocusedChromeBrowser(ChromeBrowser):
-    """Headless Chromium 132+ never focuses the page; emulate focus so that blur-based fields commit."""
+    """Headless Chromium 132+ never focuses the page; emulate focus so that blur-based fields commit.
+
+    It also takes the screenshots of the documentation when asked to (``SCREENSHOTS``).
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._websocket_request("Emulation.setFocusEmulationEnabled", params={"enabled": True})
+
+    def _handle_console(self, type, args=None, stackTrace=None, **kw):  # pylint: disable=redefined-builtin,missing-return
+        super()._handle_console(type, args=args, stackTrace=stackTrace, **kw)
+        message = str(self._from_remoteobject(args[0])) if args else ""
+        if SCREENSHOTS and message.startswith("credit-screenshot:"):
+            path = Path(SCREENSHOTS, message.split(":", 1)[1] + ".png")
+            capture = self._websocket_send("Page.captureScreenshot", params={"format": "png"}, with_future=True)
+            capture.add_done_callback(lambda done: path.write_bytes(base64.b64decode(done.result()["data"])))
 
 
 @tagged("post_install", "-at_install")
@@ -96,6 +113,7 @@ class TestCreditControlUi(HttpCase):
         self.env["credit.warning"]._credit_measure_partners(self.customer)
         warning = self.env["credit.warning"].search([("partner_id", "=", self.customer.id), ("rule_id", "=", rule.id)])
         self.assertEqual((warning.severity, warning.state), ("red", "new"))
+        self.env["credit.cash.kpi"]._credit_refresh()
         self.start_tour("/odoo/action-account.action_move_out_invoice_type", "credit_control_warning_tour",
                         login="cc_user")
         self.assertEqual(warning.state, "acknowledged")

@@ -4,6 +4,18 @@ import { registry } from "@web/core/registry";
 
 const tours = registry.category("web_tour.tours");
 
+// Under `make screenshots` the test browser saves the screen as docs/screenshots/<name>.png (see test_ui.py).
+function screenshot(name, trigger) {
+    return {
+        content: `Screenshot ${name}`,
+        trigger,
+        run: async () => {
+            console.log(`credit-screenshot:${name}`);
+            await new Promise((resolve) => setTimeout(resolve, 700));
+        },
+    };
+}
+
 // Credit manager: review a customer, change its tier and limit, see the change tracked.
 tours.add("credit_control_review_tour", {
     steps: () => [
@@ -26,6 +38,7 @@ tours.add("credit_control_review_tour", {
             content: "The review shows the exposure",
             trigger: ".modal div[name='exposure']:contains('700.00')",
         },
+        screenshot("credit-review-dialog", ".modal div[name='exposure']:contains('700.00')"),
         {
             content: "Move the customer to the core tier",
             trigger: ".modal div[name='new_tier_id'] input",
@@ -56,6 +69,7 @@ tours.add("credit_control_review_tour", {
             content: "The change is tracked in the chatter",
             trigger: ".o-mail-Message:contains('5,000.00')",
         },
+        screenshot("customer-credit-tab", ".o-mail-Message:contains('5,000.00')"),
     ],
 });
 
@@ -71,6 +85,7 @@ tours.add("credit_control_refusal_tour", {
             content: "The dialog explains the refusal in numbers",
             trigger: ".modal:contains('Excess'):contains('1,200.00'):contains('200.00')",
         },
+        screenshot("posting-refused", ".modal:contains('Excess')"),
         {
             content: "Only a credit manager may approve",
             trigger: ".modal:not(:has(button[name='action_approve']))",
@@ -117,6 +132,7 @@ tours.add("credit_control_override_tour", {
             content: "The override is listed with its reason",
             trigger: ".o_list_view .o_data_row:contains('Strategic order approved by the CFO')",
         },
+        screenshot("credit-overrides", ".o_list_view .o_data_row"),
     ],
 });
 
@@ -159,6 +175,7 @@ tours.add("credit_control_zh_cn_tour", {
             content: "The rating explanation is in Chinese",
             trigger: "div[name='credit_rating_explanation']:contains('评分')",
         },
+        screenshot("zh-cn-credit-tab", "div[name='credit_rating_explanation']:contains('评分')"),
         {
             trigger: "button[name='action_open_credit_review']:contains('信用复评')",
         },
@@ -186,6 +203,7 @@ tours.add("credit_control_dunning_tour", {
             content: "The preview shows what will be sent",
             trigger: ".modal div[name='preview'] td:contains('Tour reminder')",
         },
+        screenshot("dunning-preview", ".modal div[name='preview'] td:contains('Tour reminder')"),
         {
             trigger: ".modal button[name='action_run']",
             run: "click",
@@ -222,6 +240,7 @@ tours.add("credit_control_warning_tour", {
             content: "Unresolved warnings are listed, red first",
             trigger: ".o_facet_value:contains('Unresolved')",
         },
+        screenshot("warnings-list", ".o_data_row td[name='partner_id']:contains('Tour Customer')"),
         {
             content: "Open the customer's red warning",
             trigger: ".o_data_row:contains('Red') td[name='partner_id']:contains('Tour Customer')",
@@ -234,5 +253,15 @@ tours.add("credit_control_warning_tour", {
         {
             trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Acknowledged')",
         },
+        {
+            content: "The company's own cash-flow KPIs are one menu away",
+            trigger: ".o_menu_sections .dropdown-toggle:contains('Credit Control')",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown-item:contains('Cash-Flow KPIs')",
+            run: "click",
+        },
+        screenshot("cash-flow-kpis", ".o_list_view .o_data_row td[name='dso']"),
     ],
 });

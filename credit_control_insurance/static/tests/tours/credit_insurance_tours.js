@@ -2,6 +2,18 @@ import { registry } from "@web/core/registry";
 
 const tours = registry.category("web_tour.tours");
 
+// Under `make screenshots` the test browser saves the screen as docs/screenshots/<name>.png (see test_ui.py).
+function screenshot(name, trigger) {
+    return {
+        content: `Screenshot ${name}`,
+        trigger,
+        run: async () => {
+            console.log(`credit-screenshot:${name}`);
+            await new Promise((resolve) => setTimeout(resolve, 700));
+        },
+    };
+}
+
 // A credit manager asks the insurer to cover a buyer, records the grant, then claims on the buyer's
 // notified overdue invoices.
 tours.add("credit_insurance_cover_claim_tour", {
@@ -15,6 +27,7 @@ tours.add("credit_insurance_cover_claim_tour", {
             trigger: ".o_notebook .nav-link:contains('Insurance')",
             run: "click",
         },
+        screenshot("customer-insurance-tab", ".o_notebook button[name='action_request_insurance_cover']"),
         {
             trigger: "button[name='action_request_insurance_cover']",
             run: "click",
@@ -31,6 +44,7 @@ tours.add("credit_insurance_cover_claim_tour", {
             content: "The request file is ready for the insurer",
             trigger: ".modal .alert-success .o_field_binary",
         },
+        screenshot("cover-request", ".modal .alert-success .o_field_binary"),
         {
             trigger: ".modal .modal-footer button:contains('Close')",
             run: "click",
@@ -89,6 +103,7 @@ tours.add("credit_insurance_cover_claim_tour", {
             content: "The claim is on the notified invoice",
             trigger: ".o_form_view .o_field_widget[name='notification_id']:contains('OVN')",
         },
+        screenshot("claim-from-notification", ".o_form_view .o_field_widget[name='notification_id']"),
     ],
 });
 
@@ -114,5 +129,6 @@ tours.add("credit_insurance_indemnity_tour", {
         {
             trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Indemnified')",
         },
+        screenshot("claim-indemnified", ".o_form_view:not(:has(.modal)) .o_statusbar_status"),
     ],
 });
