@@ -37,7 +37,7 @@ class CreditDunningLevel(models.Model):
         help="The daily run sends this level by itself. Without it, the run prepares a draft that a credit "
              "controller reviews and sends.",
     )
-    action_email = fields.Boolean(string="Email")
+    action_email = fields.Boolean(string="Email", help="Email the customer the level's template with its invoices.")
     mail_template_id = fields.Many2one(
         "mail.template", string="Email Template", domain="[('model', '=', 'credit.dunning.communication')]",
         help="Rendered in the customer's language; the invoices' PDFs are attached when they exist.",
@@ -50,10 +50,12 @@ class CreditDunningLevel(models.Model):
         help="Hand the invoices over to a collection agency: it receives the statement of open items and the "
              "dunning history, and the invoices are marked as handed over.",
     )
-    agency_partner_id = fields.Many2one("res.partner", string="Agency")
+    agency_partner_id = fields.Many2one("res.partner", string="Agency",
+                                        help="The collection agency that receives the file (it needs an email).")
     agency_template_id = fields.Many2one(
         "mail.template", string="Agency Email Template",
         domain="[('model', '=', 'credit.dunning.communication')]",
+        help="The email sent to the agency with the open items and the dunning history.",
         default=lambda self: self.env.ref("credit_control.mail_template_dunning_agency", raise_if_not_found=False),
     )
     action_legal = fields.Boolean(

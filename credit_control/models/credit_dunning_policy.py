@@ -14,9 +14,10 @@ class CreditDunningPolicy(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
-    level_ids = fields.One2many("credit.dunning.level", "policy_id", string="Levels", copy=True)
+    level_ids = fields.One2many("credit.dunning.level", "policy_id", string="Levels", copy=True,
+                                help="The steps of the ladder, in order of days from the due date.")
     level_count = fields.Integer(compute="_compute_level_count")
-    note = fields.Html(translate=True)
+    note = fields.Html(translate=True, help="When to use this policy, for the credit team.")
 
     # -------------------------------------------------------------------------
     # COMPUTE

@@ -53,8 +53,10 @@ class CreditWarningRule(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     indicator = fields.Selection(INDICATORS, required=True, help="What the rule measures; see its description.")
     indicator_help = fields.Text(string="Description", compute="_compute_unit")
-    comparison = fields.Selection([(">=", "≥"), (">", ">"), ("<=", "≤"), ("<", "<")], required=True, default=">=")
-    threshold = fields.Float(required=True, digits=(16, 2))
+    comparison = fields.Selection([(">=", "≥"), (">", ">"), ("<=", "≤"), ("<", "<")], required=True, default=">=",
+                                  help="How the measured value is compared with the threshold.")
+    threshold = fields.Float(required=True, digits=(16, 2),
+                             help="The value at which the rule fires, in the indicator's unit (90 means 90%).")
     unit = fields.Char(compute="_compute_unit")
     lookback_months = fields.Integer(
         string="Lookback (months)", required=True, default=3,

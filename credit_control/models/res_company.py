@@ -60,10 +60,10 @@ class ResCompany(models.Model):
     )
     credit_warning_digest_date = fields.Date(readonly=True, copy=False,
                                              help="Technical: the day the last digest was sent.")
-    credit_grade_a_min = fields.Integer(string="Grade A from", default=80)
-    credit_grade_b_min = fields.Integer(string="Grade B from", default=65)
-    credit_grade_c_min = fields.Integer(string="Grade C from", default=50)
-    credit_grade_d_min = fields.Integer(string="Grade D from", default=35)
+    credit_grade_a_min = fields.Integer(string="Grade A from", help="Lowest score of grade A.", default=80)
+    credit_grade_b_min = fields.Integer(string="Grade B from", help="Lowest score of grade B.", default=65)
+    credit_grade_c_min = fields.Integer(string="Grade C from", help="Lowest score of grade C.", default=50)
+    credit_grade_d_min = fields.Integer(string="Grade D from", help="Lowest score of grade D.", default=35)
 
     # Cash-flow monitor: the company's own KPIs and their targets.
     credit_dso_reference = fields.Float(

@@ -11,12 +11,15 @@ class CreditInsurancePolicy(models.Model):
     _check_company_auto = True
 
     # Basics
-    policy_number = fields.Char(required=True, tracking=True)
-    insurer_id = fields.Many2one("res.partner", required=True, tracking=True, check_company=True)
+    policy_number = fields.Char(required=True, tracking=True, help="The insurer's number of the policy.")
+    insurer_id = fields.Many2one("res.partner", required=True, tracking=True, check_company=True,
+                                 help="The credit insurer; it receives cover requests, notifications and claims.")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     currency_id = fields.Many2one("res.currency", required=True, default=lambda self: self.env.company.currency_id)
-    date_start = fields.Date(string="Start Date", required=True, tracking=True)
-    date_end = fields.Date(string="End Date", required=True, tracking=True)
+    date_start = fields.Date(string="Start Date", required=True, tracking=True,
+                             help="Invoices dated from this day can be insured.")
+    date_end = fields.Date(string="End Date", required=True, tracking=True,
+                           help="The last day of cover; an active policy expires after it.")
     state = fields.Selection(
         selection=[("draft", "Draft"), ("active", "Active"), ("expired", "Expired"), ("cancelled", "Cancelled")],
         default="draft",
@@ -28,6 +31,8 @@ class CreditInsurancePolicy(models.Model):
         string="Type",
         required=True,
         default="whole_turnover",
+        help="Annual whole turnover: every covered buyer for a year. Single buyer / order: one buyer or one "
+             "contract.",
     )
 
     # Terms
@@ -41,7 +46,9 @@ class CreditInsurancePolicy(models.Model):
         help="Per claim: the deductible is taken off each indemnity. Non-qualifying loss: losses below the "
              "threshold are not indemnified at all.",
     )
-    deductible_amount = fields.Monetary(tracking=True)
+    deductible_amount = fields.Monetary(
+        tracking=True, help="Per claim: taken off each indemnity. Non-qualifying loss: a loss up to this amount is "
+                            "not indemnified at all.")
     max_liability = fields.Monetary(
         string="Maximum Liability", tracking=True,
         help="The most the insurer pays in total over the policy period (aggregate).",
@@ -80,7 +87,7 @@ class CreditInsurancePolicy(models.Model):
     # Scope
     country_ids = fields.Many2many("res.country", string="Covered Countries",
                                    help="Buyers in these countries are covered. Empty means all countries.")
-    note = fields.Html()
+    note = fields.Html(help="Special clauses and contacts at the insurer.")
 
     # Claims accounting
     claim_journal_id = fields.Many2one(
