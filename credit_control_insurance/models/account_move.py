@@ -98,9 +98,12 @@ class AccountMove(models.Model):
                 by_cover = {}
                 for invoice in dated:
                     cover = covers.get(invoice.commercial_partner_id.id, Cover)
-                    countries = cover.policy_id.country_ids
+                    policy = cover.policy_id
                     insured = bool(cover) and cover._credit_covered_amount() > 0 and (
-                        not countries or invoice.commercial_partner_id.country_id in countries)
+                        not policy.country_ids or invoice.commercial_partner_id.country_id in policy.country_ids
+                    ) and not (  # terms longer than the policy's maximum credit period are not insured
+                        policy.max_credit_period_days and invoice.invoice_date_due and
+                        (invoice.invoice_date_due - invoice.invoice_date).days > policy.max_credit_period_days)
                     by_cover.setdefault(cover if insured else Cover, self.browse())
                     by_cover[cover if insured else Cover] |= invoice
                 for cover, group in by_cover.items():  # one write per cover

@@ -17,8 +17,9 @@ STATES = [
     ("indemnified", "Indemnified"),
     ("closed", "Closed"),
 ]
-# The claims whose indemnity uses up the policy's maximum liability.
-CONSUMING = ("accepted", "partially_accepted", "indemnified", "closed")
+# The claims whose indemnity uses up the policy's maximum liability (and the buyer's cover): filed ones
+# count for their expected indemnity, decided ones for what the insurer accepted or paid.
+CONSUMING = ("filed", "under_review", "accepted", "partially_accepted", "indemnified", "closed")
 # What only managers write, even on a draft: the workflow and the insurer's decision and payment.
 MANAGER_FIELDS = {"state", "date_filed", "date_decision", "amount_accepted", "amount_indemnified", "date_indemnified",
                   "indemnity_move_id", "loss_move_id"}
@@ -70,7 +71,8 @@ class CreditInsuranceClaim(models.Model):
         help="The invoices' open amount, converted to the policy's currency at the claim date.")
     cover_amount = fields.Monetary(
         string="Buyer Cover", compute="_compute_insured_loss", store=True,
-        help="The highest cover the insurer granted under the invoices' cover decisions.")
+        help="The highest cover the insurer granted under the invoices' cover decisions, less what the buyer's "
+             "other claims under the policy already take.")
     insured_loss = fields.Monetary(compute="_compute_insured_loss", store=True,
                                    help="The lower of the insured outstanding and the buyer's cover.")
     amount_claimed = fields.Monetary(
@@ -127,8 +129,11 @@ class CreditInsuranceClaim(models.Model):
 
     @api.depends("move_ids.amount_residual", "move_ids.credit_insurance_cover_id", "date", "currency_id")
     def _compute_insured_loss(self):
-        for claim in self.filtered(lambda claim: claim.state == "draft"):  # filed claims keep their figures
-            claim.update(claim._credit_insured_loss_values())
+        drafts = self.filtered(lambda claim: claim.state == "draft")  # filed claims keep their figures
+        cover_used = drafts._credit_cover_used()
+        for claim in drafts:
+            claim.update(claim._credit_insured_loss_values(
+                cover_used.get((claim.partner_id.id, claim.policy_id.id), 0.0)))
 
     @api.depends("insured_loss")
     def _compute_amount_claimed(self):
@@ -253,6 +258,9 @@ class CreditInsuranceClaim(models.Model):
         # Lock the policies: two claims filed at once must not both use the same remaining liability.
         self.env.execute_query(SQL("SELECT id FROM credit_insurance_policy WHERE id = ANY(%s) FOR UPDATE",
                                    self.policy_id.ids))
+        self._compute_insured_loss()
+        for claim in self.filtered(lambda claim: claim.amount_claimed > claim.insured_loss):
+            claim.amount_claimed = claim.insured_loss  # never more than the loss, whatever was written
         self._compute_indemnity()
         for claim in self:
             if float_is_zero(claim.amount_claimed, precision_rounding=claim.currency_id.rounding):
@@ -382,21 +390,36 @@ class CreditInsuranceClaim(models.Model):
             raise UserError(self.env._("Claim %(claim)s cannot do this in its current state.", claim=wrong[0].name))
 
     def _credit_liability_used(self):
-        """{policy id: indemnities of its accepted, indemnified or closed claims} in one query."""
+        """{policy id: indemnities of its other filed, accepted, indemnified or closed claims} in one query:
+        the expected indemnity while filed or under review, then the accepted, then the paid amount."""
         if not self.policy_id:
             return {}
         groups = self.env["credit.insurance.claim"].sudo()._read_group(
             [("policy_id", "in", self.policy_id.ids), ("state", "in", CONSUMING), ("id", "not in", self.ids)],
-            ["policy_id", "state"], ["amount_accepted:sum", "amount_indemnified:sum"])
+            ["policy_id", "state"], ["indemnity:sum", "amount_accepted:sum", "amount_indemnified:sum"])
         used = {}
-        for policy, state, accepted, indemnified in groups:
-            paid = state in ("indemnified", "closed")
-            used[policy.id] = used.get(policy.id, 0.0) + (indemnified if paid else accepted)
+        for policy, state, expected, accepted, indemnified in groups:
+            amount = indemnified if state in ("indemnified", "closed") else \
+                accepted if state in ("accepted", "partially_accepted") else expected
+            used[policy.id] = used.get(policy.id, 0.0) + amount
         return used
 
-    def _credit_insured_loss_values(self):
-        """The invoices' open amount in the policy's currency at the claim date, the buyer's cover (the highest
-        granted under the invoices' cover decisions) and the insured loss, the lower of the two."""
+    def _credit_cover_used(self):
+        """{(buyer id, policy id): insured loss of the buyer's other live claims under the policy}: the
+        insurer's cover is per buyer, so claims share it. Rejected claims (closed or not) use none."""
+        if not self.policy_id:
+            return {}
+        groups = self.env["credit.insurance.claim"].sudo()._read_group(
+            [("partner_id", "in", self.partner_id.ids), ("policy_id", "in", self.policy_id.ids),
+             ("state", "in", CONSUMING), ("id", "not in", self.ids),
+             "!", "&", ("state", "=", "closed"), ("amount_accepted", "=", 0.0)],
+            ["partner_id", "policy_id"], ["insured_loss:sum"])
+        return {(partner.id, policy.id): loss for partner, policy, loss in groups}
+
+    def _credit_insured_loss_values(self, cover_used=0.0):
+        """The invoices' open amount in the policy's currency at the claim date, the buyer's cover left (the
+        highest granted under the invoices' cover decisions, less ``cover_used`` by the buyer's other claims)
+        and the insured loss, the lower of the two."""
         self.ensure_one()
         currency = self.currency_id
         if not currency:
@@ -405,6 +428,7 @@ class CreditInsuranceClaim(models.Model):
             move.currency_id._convert(move.amount_residual, currency, self.company_id, self.date)
             for move in self.move_ids))
         cover = max((c._credit_covered_amount() for c in self.move_ids.credit_insurance_cover_id), default=0.0)
+        cover = max(cover - cover_used, 0.0)
         return {"insured_outstanding": outstanding, "cover_amount": cover, "insured_loss": min(outstanding, cover)}
 
     def _credit_indemnity_values(self, used):

@@ -115,17 +115,20 @@ class CreditInsuranceCover(models.Model):
     def _credit_current_covers(self, partner_ids, date):
         """{commercial partner id: its cover decision in force on ``date``} for the current company, in one
         query: the latest decision (other than a mere request) effective by then, on a policy in force then,
-        and not expired. A refusal or withdrawal is in force too: it means no cover."""
+        unless it expired. A refusal or withdrawal is in force too: it means no cover. An expired latest
+        decision means no cover either; the decisions before it do not come back."""
         self.env.flush_all()
         rows = self.env.execute_query(SQL(
             """
-            SELECT DISTINCT ON (c.partner_id) c.partner_id, c.id
-              FROM credit_insurance_cover c
-              JOIN credit_insurance_policy pol ON pol.id = c.policy_id
-             WHERE c.company_id = %(company)s AND c.partner_id = ANY(%(ids)s) AND c.decision != 'requested'
-               AND c.date_effective <= %(date)s AND (c.date_expiry IS NULL OR c.date_expiry >= %(date)s)
-               AND pol.state IN ('active', 'expired') AND pol.date_start <= %(date)s AND pol.date_end >= %(date)s
-             ORDER BY c.partner_id, c.date_effective DESC, c.id DESC
+            SELECT partner_id, id
+              FROM (SELECT DISTINCT ON (c.partner_id) c.partner_id, c.id, c.date_expiry
+                      FROM credit_insurance_cover c
+                      JOIN credit_insurance_policy pol ON pol.id = c.policy_id
+                     WHERE c.company_id = %(company)s AND c.partner_id = ANY(%(ids)s) AND c.decision != 'requested'
+                       AND c.date_effective <= %(date)s AND pol.state IN ('active', 'expired')
+                       AND pol.date_start <= %(date)s AND pol.date_end >= %(date)s
+                     ORDER BY c.partner_id, c.date_effective DESC, c.id DESC) latest
+             WHERE latest.date_expiry IS NULL OR latest.date_expiry >= %(date)s
             """,
             company=self.env.company.id, ids=list(partner_ids), date=date))
         covers = self.browse([cover_id for _partner, cover_id in rows])

@@ -54,7 +54,8 @@ class CreditInsurancePolicy(models.Model):
         help="The most the insurer pays in total over the policy period (aggregate).",
     )
     max_credit_period_days = fields.Integer(
-        string="Maximum Credit Period (days)", help="Longest payment term an insured invoice may have."
+        string="Maximum Credit Period (days)",
+        help="Longest payment term an insured invoice may have; longer terms are not insured. 0: no limit.",
     )
     max_extension_days = fields.Integer(
         string="Maximum Extension Period (days)", default=60,

@@ -39,7 +39,7 @@ class CreditInsuranceRecovery(models.Model):
     @api.constrains("amount", "claim_id")
     def _check_recovery(self):
         for recovery in self:
-            if recovery.claim_id.state not in ("indemnified", "closed"):
+            if recovery.claim_id.state not in ("indemnified", "closed") or not recovery.claim_id.amount_indemnified:
                 raise ValidationError(self.env._(
                     "Recoveries are shared with the insurer only after the indemnity: claim %(claim)s is not "
                     "indemnified.", claim=recovery.claim_id.name))

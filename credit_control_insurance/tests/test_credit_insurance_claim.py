@@ -133,6 +133,35 @@ class TestCreditInsuranceClaim(CreditControlCommon):
                                          "insured_loss": 2000.0, "gross_indemnity": 1800.0, "indemnity": 1300.0}])
 
     @freeze_time("2026-06-01")
+    def test_claims_share_the_buyer_cover_and_the_liability(self):
+        buyer = self._buyer("Shared", amount=2000.0)
+        first = self._claim(self._invoice(buyer, 1500.0, "2026-02-01"))
+        second = self._claim(self._invoice(buyer, 1500.0, "2026-02-15"))
+        self.assertEqual(second.insured_loss, 1500.0, "a draft claim reserves nothing")
+        self._file(first)  # 1,500 × 90% − 500 = 850, filed: it takes 1,500 of the cover and 850 of the liability
+        second.invalidate_recordset()
+        second._compute_insured_loss()
+        second._compute_indemnity()
+        # cover left 2,000 − 1,500 = 500: loss 500 × 90% = 450 − 500 deductible = 0
+        self.assertRecordValues(second, [{"cover_amount": 500.0, "insured_loss": 500.0, "indemnity": 0.0,
+                                          "remaining_liability": 10000.0 - 850.0}])
+        # Rejected, the first claim gives its cover back.
+        first.action_reject()
+        second._compute_insured_loss()
+        self.assertEqual(second.insured_loss, 1500.0)
+
+    @freeze_time("2026-06-01")
+    def test_filed_claims_count_against_the_liability(self):
+        other = self._buyer("Globex")
+        first = self._file(self._claim(self._invoice(self.buyer, 8000.0, "2026-02-01")))  # 6,700, not yet accepted
+        second = self._claim(self._invoice(other, 6000.0, "2026-02-01"))
+        # only 10,000 − 6,700 = 3,300 left even before the first claim is accepted: 3,300 − 500 = 2,800
+        self.assertRecordValues(second, [{"remaining_liability": 3300.0, "indemnity": 2800.0}])
+        self._accept(second)
+        first.action_accept()
+        self.assertEqual(first.amount_accepted + second.amount_accepted, 9500.0, "within the 10,000 cap")
+
+    @freeze_time("2026-06-01")
     def test_foreign_currency_invoice(self):
         self.assertEqual(self.policy.currency_id, self.env.ref("base.USD"))
         invoice = self._invoice(self.buyer, 4000.0, "2026-02-01", currency=self.eur)

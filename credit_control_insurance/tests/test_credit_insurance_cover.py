@@ -59,6 +59,12 @@ class TestCreditInsuranceCover(CreditControlCommon):
         self.assertTrue(self._in_force("2026-03-31", other))
         self.assertFalse(self._in_force("2026-04-01", other))
         self.assertFalse(self._in_force("2027-01-05"), "the policy ended")
+        # A grant later reduced with an expiry: after the expiry there is no cover; the grant does not revive.
+        third = self._customer("Dalian Marine")
+        self._cover("granted", "2026-02-01", 30000.0, buyer=third)
+        self._cover("reduced", "2026-05-01", 10000.0, buyer=third, date_expiry="2026-08-31")
+        self.assertEqual(self._in_force("2026-08-31", third)._credit_covered_amount(), 10000.0)
+        self.assertFalse(self._in_force("2026-09-01", third))
 
     def test_invoices_remember_whether_they_were_insured(self):
         cover = self._cover("granted", "2026-02-01", 50000.0)
@@ -69,6 +75,10 @@ class TestCreditInsuranceCover(CreditControlCommon):
         self.assertEqual((insured.credit_insurance_policy_id, insured.credit_insurance_cover_id), (self.policy, cover))
         self.assertFalse(uninsured.credit_insured)
         self.assertFalse(uninsured.credit_insurance_policy_id)
+        # Terms longer than the policy's maximum credit period are not insured.
+        self.policy.max_credit_period_days = 45
+        self.assertTrue(self._invoice(self.buyer, 500.0, "2026-03-02", days=30).credit_insured)
+        self.assertFalse(self._invoice(self.buyer, 500.0, "2026-03-02", days=60).credit_insured)
         # A buyer outside the policy's countries is not insured.
         self.policy.country_ids = [Command.set(self.env.ref("base.fr").ids)]
         self.assertFalse(self._invoice(self.buyer, 500.0, "2026-03-02").credit_insured)
