@@ -16,7 +16,7 @@ class CreditEvent(models.Model):
     name = fields.Char(string="Summary", required=True, tracking=True)
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, tracking=True,
-        domain="[('is_company', '=', True)]",
+        domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
     )
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     date = fields.Date(required=True, default=fields.Date.context_today, tracking=True,
@@ -63,3 +63,8 @@ class CreditEvent(models.Model):
             if vals.get("partner_id"):
                 vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
         return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("partner_id"):
+            vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+        return super().write(vals)

@@ -75,10 +75,11 @@ class CreditWarning(models.Model):
             warning.display_name = f"{warning.partner_id.display_name}: {name}" if warning.partner_id else name
 
     @api.depends("rule_id.indicator", "company_signal")
+    @api.depends_context("lang")
     def _compute_unit(self):
         specs = self.env["credit.warning.rule"]._credit_indicator_specs()
-        units = {"dso": "days", "overdue": "%", "concentration": "%", "reserve": "months", "ocf_ratio": "×",
-                 "cash_gap": "%"}
+        units = {"dso": self.env._("days"), "overdue": "%", "concentration": "%", "reserve": self.env._("months"),
+                 "ocf_ratio": "×", "cash_gap": "%"}
         for warning in self:
             spec = specs.get(warning.rule_id.indicator, {})
             warning.unit = spec.get("unit", "") if warning.rule_id else units.get(warning.company_signal, "")
@@ -184,16 +185,20 @@ class CreditWarning(models.Model):
         by_key = {key_of(warning): warning for warning in open_warnings}
         cleared = open_warnings.filtered(lambda w: key_of(w) not in firing)
         cleared.write({"state": "resolved", "resolved_date": today})
-        updates = [{"id": by_key[key].id, "value": values["value"], "note": values["note"]}
+        # the rule's severity and threshold may have changed since the warning opened
+        updates = [{"id": by_key[key].id, "value": values["value"], "note": values["note"],
+                    "severity": new_values(key)["severity"], "threshold": new_values(key)["threshold"]}
                    for key, values in firing.items() if key in by_key]
         if updates:
             self.env.execute_query(SQL(
                 """
-                UPDATE credit_warning w SET value = v.value, note = v.note, last_date = %(today)s
-                  FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(id int, value numeric, note text)
+                UPDATE credit_warning w SET value = v.value, note = v.note, severity = v.severity,
+                       threshold = v.threshold, last_date = %(today)s
+                  FROM jsonb_to_recordset(%(rows)s::jsonb)
+                       AS v(id int, value numeric, note text, severity text, threshold numeric)
                  WHERE w.id = v.id
                 """, today=today, rows=json.dumps(updates)))
-            open_warnings.invalidate_recordset(["value", "note", "last_date"])
+            open_warnings.invalidate_recordset(["value", "note", "severity", "threshold", "last_date"])
         self._credit_insert([{**new_values(key), "value": values["value"], "note": values["note"]}
                              for key, values in firing.items() if key not in by_key])
 
@@ -280,9 +285,18 @@ class CreditWarning(models.Model):
         today's new red warnings (the company's own among them)."""
         company = self.env.company
         today = fields.Date.context_today(self)
+        # one run at a time per company: a second one waits, then finds the refresh and the digest done
+        self.env.execute_query(SQL("SELECT id FROM res_company WHERE id = %s FOR UPDATE", company.id))
+        company.invalidate_recordset(["credit_warning_digest_date"])
         kpis = self.env["credit.cash.kpi"]
         if not kpis.search_count([("company_id", "=", company.id), ("date", "=", today)], limit=1):
             kpis._credit_refresh()
+        # customers no longer measured (no activity, nothing owed) keep no open warning and turn green
+        stale = self.search([("company_id", "=", company.id), ("partner_id", "!=", False), ("state", "!=", "resolved")])
+        stale = stale.filtered(lambda warning: warning.partner_id.credit_warned_on != today)
+        if stale:
+            stale.write({"state": "resolved", "resolved_date": today})
+            self._credit_set_lights(stale.partner_id, today)
         if not company.credit_warning_digest or company.credit_warning_digest_date == today:
             return
         company.credit_warning_digest_date = today

@@ -161,8 +161,8 @@ class CreditWarningRule(models.Model):
         percent = _("Percentages are 0 to 100: enter 90 for 90%.")
         return {
             "dso_trend": {"unit": _("months"), "min": 1, "help": _(
-                "Month-ends in a row, back from today, where the quarterly DSO rose (receivables at the month-end "
-                "÷ invoiced sales of the 90 days before × 90).")},
+                "Months in a row, back from today (the same day each month), where the quarterly DSO rose "
+                "(receivables on that day ÷ invoiced sales of the 90 days before × 90).")},
             "overdue_share": {"unit": "%", "min": 1, "max": 100, "hint": percent, "lookback": False,
                               "help": _("Share of the open receivables that is overdue, today.")},
             "overdue_growth": {"unit": _("points"), "min": 1, "max": 100, "hint": percent, "help": _(
@@ -224,7 +224,7 @@ class CreditWarningRule(models.Model):
             company=self.env.company.id, ids=partners.ids)
 
     def _credit_measure_dso_trend(self, partners, facts):
-        """Month-ends in a row (back from today) where the quarterly DSO rose: DSO at a day is
+        """Months in a row (back from today, the same day each month) where the quarterly DSO rose: DSO at a day is
         receivables at that day ÷ invoiced sales of the 90 days before × 90. One pass over the lines, a
         column per day."""
         days = [self._credit_today_minus(k) for k in range(self.lookback_months + 1)]
@@ -284,9 +284,8 @@ class CreditWarningRule(models.Model):
             shares.setdefault(partner_id, {})[day] = 100.0 * max(overdue, 0.0) / amount if amount > 0 else None
         values = {}
         for partner_id, share in shares.items():
-            now = share.get(fields.Date.context_today(self))
-            if now is not None:
-                before = share.get(then) or 0.0
+            now, before = share.get(fields.Date.context_today(self)), share.get(then)
+            if now is not None and before is not None:  # nothing owed then: nothing to compare
                 values[partner_id] = (now - before, f"{before:.0f}% → {now:.0f}%")
         return values
 
@@ -303,22 +302,10 @@ class CreditWarningRule(models.Model):
         """Average days late (weighted by amount) of the payments of the lookback, minus the period before."""
         recent = self._credit_today_minus(self.lookback_months)
         rows = self.env.execute_query(SQL(
-            """
-            SELECT p.commercial_partner_id,
-                   SUM(apr.amount * GREATEST(apr.max_date - COALESCE(l.date_maturity, l.date), 0))
-                       FILTER (WHERE apr.max_date > %(recent)s)
-                     / NULLIF(SUM(apr.amount) FILTER (WHERE apr.max_date > %(recent)s), 0),
-                   SUM(apr.amount * GREATEST(apr.max_date - COALESCE(l.date_maturity, l.date), 0))
-                       FILTER (WHERE apr.max_date <= %(recent)s)
-                     / NULLIF(SUM(apr.amount) FILTER (WHERE apr.max_date <= %(recent)s), 0)
-              FROM account_partial_reconcile apr
-              JOIN account_move_line l ON l.id = apr.debit_move_id AND l.display_type = 'payment_term'
-              JOIN res_partner p ON p.id = l.partner_id
-             WHERE %(receivable)s AND apr.max_date > %(before)s AND apr.max_date <= %(today)s
-             GROUP BY 1
-            """,
-            recent=recent, before=recent - relativedelta(months=self.lookback_months),
-            today=fields.Date.context_today(self), receivable=self._credit_receivable_sql(partners)))
+            "SELECT now.partner_id, now.avg_days_late, before.avg_days_late FROM (%s) now JOIN (%s) before "
+            "ON before.partner_id = now.partner_id",
+            partners._credit_delays_sql(recent, fields.Date.context_today(self)),
+            partners._credit_delays_sql(recent - relativedelta(months=self.lookback_months), recent)))
         return {partner_id: (float(now - before), self.env._("%(before).0f → %(now).0f days late",
                                                              before=before, now=now))
                 for partner_id, now, before in rows if now is not None and before is not None}

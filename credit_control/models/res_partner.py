@@ -383,7 +383,8 @@ class ResPartner(models.Model):
     def action_view_credit_warnings(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_warning_action")
-        action.update(domain=[("partner_id", "=", self.commercial_partner_id.id)], context={"create": False})
+        action.update(domain=[("partner_id", "=", self.commercial_partner_id.id),
+                              ("company_id", "=", self.env.company.id)], context={"create": False})
         return action
 
     def action_open_credit_statement(self):
@@ -591,7 +592,7 @@ class ResPartner(models.Model):
         return issues
 
     def _credit_pending_partner_ids(self, today, done_field="credit_rated_on"):
-        """Commercial partners of the current company with activity in the last 2 years or a tier, whose
+        """Commercial partners of the current company with activity in the last 2 years, a tier or money owed, whose
         ``done_field`` (a company-dependent date: rated on, warned on) is not today yet."""
         company = self.env.company
         self.env.flush_all()
@@ -605,7 +606,13 @@ class ResPartner(models.Model):
                               WHERE m.company_id = %(company)s AND m.state = 'posted'
                                 AND m.move_type IN ('out_invoice', 'out_refund')
                                 AND m.invoice_date > %(since)s)
-                    OR p.credit_tier_id ? %(key)s)
+                    OR p.credit_tier_id ? %(key)s
+                    OR p.id IN (SELECT lp.commercial_partner_id FROM account_move_line l
+                                  JOIN res_partner lp ON lp.id = l.partner_id
+                                 WHERE l.company_id = %(company)s AND l.parent_state = 'posted'
+                                   AND l.reconciled IS NOT TRUE AND l.amount_residual > 0
+                                   AND l.account_id IN (SELECT id FROM account_account
+                                                         WHERE account_type = 'asset_receivable')))
                AND ((p.%(done)s->>%(key)s) IS NULL OR (p.%(done)s->>%(key)s)::date < %(today)s)
              ORDER BY p.id
             """,

@@ -139,10 +139,17 @@ class TestCreditWarning(CreditControlCommon):
         self._pay(partly, 400.0, "2026-05-10")
         # Mar 30: open 500 (overdue) + 1,000 (not due) -> 33.3% overdue.
         # Jun 30: open 600, all overdue -> 100%. Growth: 66.7 points.
+        # Globex owed nothing on Mar 30: one overdue invoice today is no growth to compare.
+        self._invoice(self.other, 1000.0, "2026-05-01")
         self._measure("2026-06-30")
         warning = self._open(self.customer, rule)
         self.assertAlmostEqual(warning.value, 100.0 - 100.0 * 500 / 1500, places=2)
         self.assertEqual(warning.note, "33% → 100%")
+        self.assertFalse(self._open(self.other, rule))
+        # A stricter rule takes effect on the open warning at the next run.
+        rule.write({"severity": "amber", "threshold": 30})
+        self._measure("2026-06-30")
+        self.assertEqual((warning.severity, warning.threshold), ("amber", 30.0))
 
     def test_payments_slipping(self):
         rule = self._rule("payment_delay", 10, lookback=3)

@@ -164,6 +164,16 @@ class CreditInsurancePolicy(models.Model):
         self.write({"state": "draft"})
 
     # -------------------------------------------------------------------------
+    # CRON
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _cron_expire_policies(self):
+        """Active policies whose end date has passed become expired (every company, one write)."""
+        self.sudo().search([("state", "=", "active"), ("date_end", "<", fields.Date.context_today(self))]).write(
+            {"state": "expired"})
+
+    # -------------------------------------------------------------------------
     # HELPERS
     # -------------------------------------------------------------------------
 

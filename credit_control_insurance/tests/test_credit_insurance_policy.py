@@ -1,3 +1,5 @@
+from freezegun import freeze_time
+
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
@@ -52,3 +54,12 @@ class TestCreditInsurancePolicy(CreditControlCommon):
         foreign = self._create_policy("P-X", "2026-01-01", "2026-12-31", company_id=other.id)
         visible = self.env["credit.insurance.policy"].with_user(user).search([])
         self.assertNotIn(foreign, visible)
+
+    def test_ended_policies_expire(self):
+        self.policy.action_activate()
+        with freeze_time("2026-12-31"):
+            self.env["credit.insurance.policy"]._cron_expire_policies()
+        self.assertEqual(self.policy.state, "active", "in force on its last day")
+        with freeze_time("2027-01-01"):
+            self.env["credit.insurance.policy"]._cron_expire_policies()
+        self.assertEqual(self.policy.state, "expired")
