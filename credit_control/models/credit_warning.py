@@ -292,8 +292,8 @@ class CreditWarning(models.Model):
         if not kpis.search_count([("company_id", "=", company.id), ("date", "=", today)], limit=1):
             kpis._credit_refresh()
         # customers no longer measured (no activity, nothing owed) keep no open warning and turn green
-        stale = self.search([("company_id", "=", company.id), ("partner_id", "!=", False), ("state", "!=", "resolved")])
-        stale = stale.filtered(lambda warning: warning.partner_id.credit_warned_on != today)
+        stale = self.search([("company_id", "=", company.id), ("partner_id", "!=", False), ("state", "!=", "resolved"),
+                             ("partner_id.credit_warned_on", "!=", today)])
         if stale:
             stale.write({"state": "resolved", "resolved_date": today})
             self._credit_set_lights(stale.partner_id, today)

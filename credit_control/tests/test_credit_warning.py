@@ -313,13 +313,18 @@ class TestCreditWarning(CreditControlCommon):
         self.assertIn(manager.partner_id, digests.recipient_ids)
         self.assertIn("Acme: Credit use ≥ 90 %", digests.body_html)
         self.assertIn("95.0", digests.body_html)
+        # A customer nobody measures any more (say it was merged away) keeps no open warning.
+        ghost = self._customer("Ghost")
+        with freeze_time("2026-06-29"):
+            self.env["credit.warning"].sudo().create({"partner_id": ghost.id, "rule_id": rule.id, "severity": "red"})
         # Switched off, no digest; measured already today, nobody is measured twice.
         self.env.company.credit_warning_digest = False
         with freeze_time("2026-07-01"):
             while self.warnings.sudo()._cron_compute_credit_warnings():
                 pass
         self.assertEqual(len(self.env["mail.mail"].search([("subject", "like", "new red early warnings")])), 1)
-        self.assertEqual(len(self.warnings.search([("rule_id", "=", rule.id)])), 2)
+        self.assertEqual(self.warnings.search([("partner_id", "=", ghost.id)]).state, "resolved")
+        self.assertEqual(len(self.warnings.search([("rule_id", "=", rule.id), ("partner_id", "!=", ghost.id)])), 2)
 
     # -------------------------------------------------------------------------
     # Companies, rights, bad input
