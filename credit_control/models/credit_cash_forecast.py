@@ -54,7 +54,7 @@ class CreditCashForecast(models.Model):
         """
         company = self.env.company
         self.env.flush_all()
-        open_items = self.env["res.partner"]._credit_open_items_sql(date)
+        open_items = self.env["credit.cash.kpi"]._credit_open_items_sql(date)
         rows = self.env.execute_query(SQL(
             """
             WITH delays AS (

@@ -166,6 +166,34 @@ class CreditCashKpi(models.Model):
         return kpi
 
     @api.model
+    def _credit_open_items_sql(self, date):
+        """SQL: the current company's receivable and payable items open at ``date``, with their residual
+        then, commercial partner and due date. The residual then is the residual now plus what was reconciled
+        on the item after that day, so only the items open now or reconciled since are read."""
+        return SQL(
+            """
+            WITH later AS (
+                SELECT debit_move_id AS line_id, amount FROM account_partial_reconcile
+                 WHERE company_id = %(company)s AND max_date > %(date)s
+                 UNION ALL
+                SELECT credit_move_id, -amount FROM account_partial_reconcile
+                 WHERE company_id = %(company)s AND max_date > %(date)s
+            ), undone AS (
+                SELECT line_id, SUM(amount) AS amount FROM later GROUP BY line_id
+            )
+            SELECT l.id, p.commercial_partner_id AS partner_id, a.account_type,
+                   COALESCE(l.date_maturity, l.date) AS due_date, l.amount_residual + COALESCE(u.amount, 0) AS residual
+              FROM account_move_line l
+              JOIN account_account a ON a.id = l.account_id
+              LEFT JOIN res_partner p ON p.id = l.partner_id
+              LEFT JOIN undone u ON u.line_id = l.id
+             WHERE l.company_id = %(company)s AND l.parent_state = 'posted' AND l.date <= %(date)s
+               AND a.account_type IN ('asset_receivable', 'liability_payable')
+               AND (l.amount_residual != 0 OR u.line_id IS NOT NULL)
+            """,
+            date=date, company=self.env.company.id)
+
+    @api.model
     def _credit_kpi_facts(self, date):
         """The figures of the current company's books the KPIs are made of, as of ``date``, in one query."""
         company = self.env.company
@@ -220,7 +248,7 @@ class CreditCashKpi(models.Model):
             """,
             company=company.id, date=date, year_ago=year_ago, quarter_ago=date - relativedelta(months=3),
             tag=company.credit_fixed_cost_tag_id.id or None, expense_types=EXPENSE_TYPES,
-            profit_types=PROFIT_TYPES, open_items=self.env["res.partner"]._credit_open_items_sql(date)))
+            profit_types=PROFIT_TYPES, open_items=self._credit_open_items_sql(date)))
         return {key: float(value or 0.0) for key, value in facts.items()}
 
     @api.model
