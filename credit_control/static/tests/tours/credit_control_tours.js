@@ -5,7 +5,7 @@ import { registry } from "@web/core/registry";
 const tours = registry.category("web_tour.tours");
 
 // Under `make screenshots` the test browser saves the screen as docs/screenshots/<name>.png (see test_ui.py).
-function screenshot(name, trigger) {
+export function screenshot(name, trigger) {
     return {
         content: `Screenshot ${name}`,
         trigger,

@@ -1,18 +1,7 @@
 import { registry } from "@web/core/registry";
+import { screenshot } from "@credit_control/../tests/tours/credit_control_tours";
 
 const tours = registry.category("web_tour.tours");
-
-// Under `make screenshots` the test browser saves the screen as docs/screenshots/<name>.png (see test_ui.py).
-function screenshot(name, trigger) {
-    return {
-        content: `Screenshot ${name}`,
-        trigger,
-        run: async () => {
-            console.log(`credit-screenshot:${name}`);
-            await new Promise((resolve) => setTimeout(resolve, 700));
-        },
-    };
-}
 
 // A credit manager asks the insurer to cover a buyer, records the grant, then claims on the buyer's
 // notified overdue invoices.
