@@ -1,8 +1,44 @@
-"""Spreadsheet exports: records in, bytes out (xlsxwriter)."""
+"""Spreadsheet exports: records in, bytes out (xlsxwriter).
+
+Every XLSX of credit_control and credit_control_insurance is written here. The files go to customers, agencies
+and insurers, so no text from the database may become a formula, a link or a number in them.
+"""
 
 import io
 
 import xlsxwriter
+
+# What a spreadsheet reads as the start of a formula (OWASP "CSV injection"), leading tab and carriage return too.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+WORKBOOK_OPTIONS = {
+    "in_memory": True,
+    "remove_timezone": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+
+def safe_text(text):
+    """``text`` with a leading apostrophe when it starts like a formula.
+
+    A text cell is not evaluated when the file is opened, but Excel parses it again when someone edits the cell,
+    and so does any spreadsheet that opens a CSV saved from the file. The apostrophe keeps it text in both cases,
+    as OWASP recommends. It stays visible: xlsxwriter 3.0.2 (Odoo 18's) cannot write Excel's hidden
+    ``quotePrefix`` style.
+    """
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def write_cell(sheet, row, col, value, cell_format=None):
+    """Write ``value``: text always as text (made safe), numbers as numbers, False and None as a blank."""
+    if value is False or value is None:
+        sheet.write_blank(row, col, None, cell_format)
+    elif isinstance(value, str):
+        sheet.write_string(row, col, safe_text(value), cell_format)
+    else:
+        sheet.write(row, col, value, cell_format)
 
 
 def build_xlsx(records, sheet_title, columns):
@@ -18,7 +54,7 @@ def build_xlsx(records, sheet_title, columns):
 def build_xlsx_sheets(sheets):
     """A workbook with one sheet per (title, records, columns), laid out as in ``build_xlsx``."""
     output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(output, {"in_memory": True, "remove_timezone": True})
+    workbook = xlsxwriter.Workbook(output, WORKBOOK_OPTIONS)
     formats = {
         "header": workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True}),
         "money": workbook.add_format({"num_format": "#,##0.00"}),
@@ -30,7 +66,7 @@ def build_xlsx_sheets(sheets):
     for sheet_title, records, columns in sheets:
         sheet = workbook.add_worksheet(sheet_title[:31])
         for col, (title, width, _getter, fmt) in enumerate(columns):
-            sheet.write(0, col, title, formats["header"])
+            write_cell(sheet, 0, col, title, formats["header"])
             sheet.set_column(col, col, width, formats.get(fmt))
         sheet.freeze_panes(1, 1)
         for row, record in enumerate(records, start=1):
@@ -39,7 +75,7 @@ def build_xlsx_sheets(sheets):
                 if fmt in ("date", "datetime") and value:
                     sheet.write_datetime(row, col, value, formats[fmt])
                 else:
-                    sheet.write(row, col, value if value is not False else "", formats.get(fmt))
+                    write_cell(sheet, row, col, value, formats.get(fmt))
         sheet.autofilter(0, 0, max(len(records), 1), len(columns) - 1)
     workbook.close()
     return output.getvalue()
