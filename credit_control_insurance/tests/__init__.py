@@ -4,3 +4,4 @@ from . import test_credit_insurance_declaration
 from . import test_credit_insurance_policy
 from . import test_credit_insurance_notification
 from . import test_ui
+from . import test_credit_insurance_uninstall
