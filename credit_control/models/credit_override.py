@@ -9,6 +9,7 @@ REASONS = [
     ("prepayment", "Prepayment required"),
     ("overdue", "Overdue invoices"),
     ("terms", "Payment terms too long"),
+    ("insurance", "No insurer cover"),  # kept here: uninstalling the insurance add-on keeps the approvals
 ]
 
 

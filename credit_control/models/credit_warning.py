@@ -7,6 +7,8 @@ from odoo.tools import SQL
 SEVERITIES = [("amber", "Amber"), ("red", "Red")]
 LIGHTS = [("green", "Green"), ("amber", "Amber"), ("red", "Red")]
 COMPARATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+# Namespace of the advisory lock of a company's cash-flow refresh and digest (ASCII "ccwr"), with the company id.
+FINISH_LOCK_KEY = 0x63637772
 COMPANY_SIGNALS = [
     ("dso", "DSO"),
     ("overdue", "Overdue Share"),
@@ -266,7 +268,12 @@ class CreditWarning(models.Model):
         if not to_escalate:
             return
         limit = company.credit_warning_red_limit
+        # the credit controller if a Credit Control Manager of the company, else one of those managers (the
+        # controller still, when the company has no manager at all: someone must act)
         users = to_escalate._credit_responsible_users(managers_only=True)
+        managers = self.env.ref("credit_control.group_credit_control_manager").sudo().users.filtered(
+            lambda user: company in user.company_ids and not user.share)
+        users = {pid: user if user in managers else managers[:1] or user for pid, user in users.items()}
         self.env["mail.activity"].create([{
             "res_model_id": self.env["ir.model"]._get_id("res.partner"),
             "res_id": partner.id,
@@ -285,8 +292,11 @@ class CreditWarning(models.Model):
         today's new red warnings (the company's own among them)."""
         company = self.env.company
         today = fields.Date.context_today(self)
-        # one run at a time per company: a second one waits, then finds the refresh and the digest done
-        self.env.execute_query(SQL("SELECT id FROM res_company WHERE id = %s FOR UPDATE", company.id))
+        # One refresh and digest at a time per company, with a transaction-level advisory lock: a row lock on
+        # res_company would block every insert referring to the company (moves, lines) until the run ends.
+        # A run that waited reads an older snapshot: repeating what the run before it wrote (the month's KPI, the
+        # digest date) fails to serialise, so it rolls back, its digest with it, and the cron runs it again.
+        self.env.execute_query(SQL("SELECT pg_advisory_xact_lock(%s, %s)", FINISH_LOCK_KEY, company.id))
         company.invalidate_recordset(["credit_warning_digest_date"])
         kpis = self.env["credit.cash.kpi"]
         if not kpis.search_count([("company_id", "=", company.id), ("date", "=", today)], limit=1):

@@ -7,3 +7,5 @@ from . import test_credit_dunning
 from . import test_credit_warning
 from . import test_credit_cash_monitor
 from . import test_credit_xlsx
+from . import test_credit_housekeeping
+from . import test_credit_warning_lock

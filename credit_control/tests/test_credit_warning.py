@@ -289,6 +289,38 @@ class TestCreditWarning(CreditControlCommon):
             "activity_type_id", "=", self.env.ref("credit_control.mail_activity_type_credit_warning").id)]))
         self.assertFalse(self.customer.credit_hold, "no hold unless the company asks for it")
 
+    def _escalation_user(self, controller):
+        """Who gets the escalation activity of Acme (three red lights) when ``controller`` is its credit
+        controller."""
+        self._rule("utilization", 90)
+        self._rule("overdue_share", 50)
+        self._rule("outside_events", 1, lookback=12)
+        self.customer.credit_user_id = controller
+        self._three_red_lights(self.customer)
+        self._measure("2026-06-30")
+        return self.env["mail.activity"].search([
+            ("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id),
+            ("activity_type_id", "=", self.env.ref("credit_control.mail_activity_type_credit_warning").id),
+        ]).user_id
+
+    def test_escalation_skips_a_controller_who_is_no_manager(self):
+        """Escalations go only to Credit Control Managers: a credit controller who is a mere Credit Control
+        User does not get the three-red escalation, a Credit Control Manager of the company does."""
+        controller = new_test_user(self.env, "credit_clerk", groups="credit_control.group_credit_control_user",
+                                   company_id=self.env.company.id)
+        user = self._escalation_user(controller)
+        self.assertEqual(len(user), 1)
+        self.assertNotEqual(user, controller)
+        self.assertTrue(user.has_group("credit_control.group_credit_control_manager"))
+        self.assertIn(self.env.company, user.company_ids)
+
+    def test_escalation_to_a_controller_who_is_a_manager(self):
+        """A credit controller who is a Credit Control Manager gets the escalation of its own customer."""
+        controller = new_test_user(self.env, "credit_chief",
+                                   groups="credit_control.group_credit_control_manager",
+                                   company_id=self.env.company.id)
+        self.assertEqual(self._escalation_user(controller), controller)
+
     def test_cron_in_batches_resumes_and_sends_one_digest(self):
         rule = self._rule("utilization", 90)
         manager = new_test_user(self.env, "credit_boss", groups="credit_control.group_credit_control_manager",

@@ -7,7 +7,6 @@ from . import credit_insurance_declaration_line
 from . import credit_insurance_demo
 from . import credit_insurance_policy
 from . import credit_insurance_recovery
-from . import credit_override
 from . import credit_warning_rule
 from . import res_company
 from . import res_config_settings

@@ -5,8 +5,9 @@ from odoo.tools import SQL
 class CreditWarningRule(models.Model):
     _inherit = "credit.warning.rule"
 
+    # Uninstalling archives these rules instead of deleting them: deleting would take their warnings along.
     indicator = fields.Selection(selection_add=[("insurance_cover", "Insurer cover cut")],
-                                 ondelete={"insurance_cover": "cascade"})
+                                 ondelete={"insurance_cover": lambda rules: rules._credit_retire()})
 
     @api.model
     def _credit_indicator_specs(self):
@@ -28,6 +29,13 @@ class CreditWarningRule(models.Model):
             {"company_id": company.id, "indicator": "insurance_cover", "threshold": 1, "lookback_months": 3,
              "severity": "red", "sequence": 200}
             for company in companies if company.id not in have])
+
+    def _credit_retire(self):
+        """Keep these rules, archived, and their warnings: a warning is the record of a signal once raised.
+        Each rule keeps its name, as the indicator's label goes with the module; the next run resolves the
+        warnings still open, as the rule no longer measures."""
+        for rule in self.sudo().with_context(active_test=False):  # every company's, as the uninstall does
+            rule.write({"name": rule.display_name, "active": False})
 
     def _credit_measure(self, partners, facts):
         if self.indicator != "insurance_cover":

@@ -5,3 +5,4 @@ from . import test_credit_insurance_policy
 from . import test_credit_insurance_notification
 from . import test_credit_insurance_xlsx
 from . import test_ui
+from . import test_credit_insurance_uninstall
