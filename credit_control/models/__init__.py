@@ -1,4 +1,6 @@
 from . import account_move
+from . import account_move_line
+from . import account_partial_reconcile
 from . import credit_cash_contingency
 from . import credit_cash_forecast
 from . import credit_cash_kpi

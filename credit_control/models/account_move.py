@@ -5,6 +5,14 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..exceptions import CreditLimitExceeded
 
+# Set by code only, around the entries core makes while reconciling (exchange differences, cash basis): they are
+# not new credit. A JSON context from RPC cannot carry this object, so no user can exempt a posting.
+CREDIT_EXEMPT = object()
+
+
+class _DryRun(Exception):
+    """Rolls back a trial posting."""
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -90,7 +98,8 @@ class AccountMove(models.Model):
     # -------------------------------------------------------------------------
 
     def _post(self, soft=True):
-        """Post, then enforce credit control on the customer invoices of the call, all or nothing.
+        """Post, then enforce credit control on the moves of the call that raise a customer's receivable
+        (invoices, receipts, journal entries, outbound payments), all or nothing.
 
         Every way of posting (form, batch wizard, RPC, server actions, other modules) ends here.
         The customers' rows are locked first, in id order, so that concurrent postings for one
@@ -105,8 +114,20 @@ class AccountMove(models.Model):
         with self.env.cr.savepoint():
             posted = super()._post(soft)
             if checked := posted & to_check:
-                checked.with_company(checked.company_id)._credit_enforce()
+                checked.with_company(checked.company_id.root_id)._credit_enforce()
         return posted
+
+    def button_draft(self):
+        """Resetting a posted move that lowered a customer's receivable (credit note, payment) raises the exposure:
+        refused over the limit for anyone but a Credit Control Manager, whose reset is logged as an override."""
+        lowering = self._credit_moves_lowering()
+        if not lowering:
+            return super().button_draft()
+        lowering.commercial_partner_id._credit_lock()
+        with self.env.cr.savepoint():
+            result = super().button_draft()
+            lowering.with_company(lowering.company_id[:1].root_id)._credit_enforce_reset()
+        return result
 
     # -------------------------------------------------------------------------
     # ACTIONS
@@ -120,6 +141,19 @@ class AccountMove(models.Model):
             return super().action_post()
         except CreditLimitExceeded as error:
             return self.env["credit.override.wizard"]._action_open(self, error)
+
+    def _credit_current_blocks(self):
+        """The refusals posting these draft moves would meet now (nothing is posted)."""
+        try:
+            with self.env.cr.savepoint():
+                self._post(soft=False)
+                raise _DryRun
+        except _DryRun:
+            return []
+        except CreditLimitExceeded as error:
+            return error.blocks
+        finally:
+            self.env.invalidate_all()
 
     def action_view_credit_dunning(self):
         self.ensure_one()
@@ -140,18 +174,49 @@ class AccountMove(models.Model):
     # HELPERS
     # -------------------------------------------------------------------------
 
+    def _credit_snapshot(self):
+        """{move id (str): [signed total, currency id, customer id]}: what an approval of these moves covers."""
+        return {str(move.id): [move.currency_id.round(move.amount_total_signed), move.currency_id.id,
+                               move.commercial_partner_id.id] for move in self}
+
     def _credit_moves_to_check(self):
-        return self.filtered(lambda m: m.state == "draft" and m.move_type in ("out_invoice", "out_refund")
-                             and m.company_id.account_use_credit_limit)
+        """Draft moves whose posting raises some customer's receivable, in companies that limit credit."""
+        if self.env.context.get("credit_control_exempt") is CREDIT_EXEMPT:
+            return self.browse()
+        return self.filtered(lambda m: m.state == "draft" and m.company_id.root_id.account_use_credit_limit
+                             and any(amount > 0 for amount in m._credit_receivable_changes().values()))
+
+    def _credit_moves_lowering(self):
+        """Posted moves whose reset would raise some customer's receivable, in companies that limit credit."""
+        return self.filtered(lambda m: m.state == "posted" and m.company_id.root_id.account_use_credit_limit
+                             and any(amount < 0 for amount in m._credit_receivable_changes().values()))
+
+    def _credit_receivable_changes(self):
+        """{commercial partner: what this move adds to its receivables, in company currency}. A move that only
+        shifts a receivable between accounts of one customer adds 0."""
+        self.ensure_one()
+        changes = defaultdict(float)
+        for line in self.line_ids:
+            if line.account_id.account_type == "asset_receivable" and line.partner_id:
+                changes[line.partner_id.commercial_partner_id] += line.balance
+        return {partner: amount for partner, amount in changes.items()
+                if not self.company_id.currency_id.is_zero(amount)}
+
+    def _credit_changes_by_partner(self, sign):
+        """{commercial partner: (moves, total change)} of the changes of ``sign`` (1 raises, -1 lowers)."""
+        result = defaultdict(lambda: [self.browse(), 0.0])
+        for move in self:
+            for partner, amount in move._credit_receivable_changes().items():
+                if amount * sign > 0:
+                    result[partner][0] |= move
+                    result[partner][1] += amount
+        return result
 
     def _credit_check_before_post(self):
         if len(self.company_id) > 1:
             raise UserError(self.env._(
                 "Credit control checks customer invoices one company at a time: post the invoices of "
                 "%(companies)s separately.", companies=", ".join(self.company_id.mapped("name"))))
-        if missing := self.filtered(lambda m: not m.partner_id):
-            raise UserError(self.env._("Customer invoice %(move)s has no customer, so its credit cannot be "
-                                       "checked.", move=missing[0].display_name))
         company = self.company_id
         foreign = self.filtered(lambda m: m.currency_id != company.currency_id)
         if foreign:
@@ -169,25 +234,24 @@ class AccountMove(models.Model):
                         date=date, company_currency=company.currency_id.name))
 
     def _credit_enforce(self):
-        """Decide for each customer of these just-posted moves; raise for every block not overridden."""
-        partners = self.commercial_partner_id
+        """Decide for each customer whose receivable these just-posted moves raise; raise for every block not
+        covered by an approval or a manager's bypass."""
+        raised = self._credit_changes_by_partner(1)
+        partners = self.env["res.partner"].union(*raised)
         data = partners._credit_posting_exposure(self)
         overrides = self.env["credit.override"]._credit_approved_for(self)
-        bypass_reason = self.env.context.get("credit_control_override_reason")
-        moves_by_partner = defaultdict(lambda: self.browse())
-        for move in self:
-            moves_by_partner[move.commercial_partner_id] |= move
+        is_manager = self.env.su or self.env.user.has_group("credit_control.group_credit_control_manager")
+        # Only a manager's code may bypass; from anyone else the key changes nothing.
+        bypass_reason = is_manager and self.env.context.get("credit_control_override_reason")
         blocks, warnings = [], []
-        for partner, moves in moves_by_partner.items():
-            if not moves.filtered(lambda m: m.move_type == "out_invoice"):
-                continue  # a credit note only ever lowers the exposure
-            decision = partner.sudo()._credit_posting_decision(moves.sudo(), data[partner.id])
+        for partner, (moves, amount) in raised.items():
+            decision = partner.sudo()._credit_posting_decision(moves.sudo(), dict(data[partner.id], posting=amount))
             if not decision:
                 continue
             if decision["policy"] == "warn":
                 warnings.append(decision)
             elif override := overrides.filtered(lambda o, d=decision: o._credit_covers(d)):
-                override[:1]._credit_use(decision)
+                override[:1].sudo()._credit_use(decision)
             elif bypass_reason:
                 self.env["credit.override"]._credit_bypass(decision, bypass_reason)
             else:
@@ -196,6 +260,37 @@ class AccountMove(models.Model):
             raise CreditLimitExceeded("\n\n".join(block["message"] for block in blocks), blocks)
         for decision in warnings:
             self._credit_warn(decision)
+
+    def _credit_enforce_reset(self):
+        """After these moves went back to draft: refuse a non-manager the customers now over their limit."""
+        lowered = self._credit_changes_by_partner(-1)
+        partners = self.env["res.partner"].union(*lowered)
+        data = partners._credit_posting_exposure(self.browse())
+        is_manager = self.env.su or self.env.user.has_group("credit_control.group_credit_control_manager")
+        blocks = []
+        for partner, (moves, amount) in lowered.items():
+            partner = partner.sudo()
+            limit = partner._credit_effective_limit()
+            exposure = data[partner.id]["open_amount"]
+            if limit is None or exposure <= limit:
+                continue
+            decision = {
+                "partner_id": partner.id, "move_ids": moves.ids, "reason": "limit", "policy": "block",
+                "exposure": exposure, "limit": limit, "excess": exposure - limit,
+                "message": self.env._(
+                    "Resetting %(moves)s would bring %(partner)s's exposure to %(exposure)s, over its credit limit "
+                    "of %(limit)s by %(excess)s. Only a Credit Control Manager can reset it.",
+                    moves=", ".join(moves.mapped("name")), partner=partner.display_name,
+                    exposure=partner._credit_money(exposure), limit=partner._credit_money(limit),
+                    excess=partner._credit_money(exposure - limit)),
+                "breakdown": {"posting": -amount, "open_amount": exposure + amount},
+            }
+            if is_manager:
+                self.env["credit.override"].sudo()._credit_record_reset(decision)
+            else:
+                blocks.append(decision)
+        if blocks:
+            raise CreditLimitExceeded("\n\n".join(block["message"] for block in blocks), blocks)
 
     def _credit_warn(self, decision):
         moves = self.browse(decision["move_ids"])

@@ -39,11 +39,24 @@ class CreditOverride(models.Model):
         string="Up To Exposure", readonly=True,
         help="The override only holds while the exposure stays at or below this amount. 0: no cap.",
     )
-    valid_until = fields.Date(readonly=True, help="The override expires after this date.")
-    origin = fields.Selection(
-        selection=[("dialog", "Approval dialog"), ("code", "Programmatic bypass")], required=True, readonly=True,
-        default="dialog",
+    valid_until = fields.Date(
+        required=True, readonly=True, default=fields.Date.context_today,
+        help="The approval expires after this date (default: the end of the day it was given).",
     )
+    move_amounts = fields.Json(
+        readonly=True, copy=False,
+        help="Technical: the approved moves as {move id: [signed total, currency id, customer id]}. A move whose "
+             "amount, currency or customer changed since is no longer covered.",
+    )
+    origin = fields.Selection(
+        selection=[("dialog", "Approval dialog"), ("code", "Programmatic bypass"),
+                   ("reset", "Reset by a credit manager")], required=True, readonly=True, default="dialog",
+    )
+    used_on = fields.Datetime(readonly=True, copy=False)
+    used_by_id = fields.Many2one("res.users", string="Used By", readonly=True, copy=False)
+    used_exposure = fields.Monetary(string="Exposure When Used", readonly=True, copy=False)
+    used_move_ids = fields.Many2many("account.move", "credit_override_used_move_rel", "override_id", "move_id",
+                                     string="Posted Moves", readonly=True, copy=False)
     state = fields.Selection(
         selection=[("approved", "Approved"), ("used", "Used")],
         required=True, default="approved", readonly=True,
@@ -54,6 +67,18 @@ class CreditOverride(models.Model):
         if any(override.max_amount < 0 for override in self):
             raise ValidationError(self.env._("The override cap cannot be negative."))
 
+    @api.constrains("partner_id", "move_ids")
+    def _check_moves_partner(self):
+        for override in self:
+            partners = override.move_ids.line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable").partner_id.commercial_partner_id
+            if partners - override.partner_id:
+                raise ValidationError(self.env._(
+                    "An approval for %(partner)s cannot cover %(moves)s of another customer.",
+                    partner=override.partner_id.display_name,
+                    moves=", ".join(override.move_ids.filtered(
+                        lambda m, o=override: m.commercial_partner_id != o.partner_id).mapped("display_name"))))
+
     # -------------------------------------------------------------------------
     # CRUD
     # -------------------------------------------------------------------------
@@ -62,7 +87,13 @@ class CreditOverride(models.Model):
     def create(self, vals_list):
         if not self.env.su and not self.env.user.has_group("credit_control.group_credit_control_manager"):
             raise AccessError(self.env._("Only a Credit Control Manager can approve a credit override."))
+        today = fields.Date.context_today(self)
+        for vals in vals_list:
+            if vals.get("valid_until") and fields.Date.to_date(vals["valid_until"]) < today:
+                raise ValidationError(self.env._("The approval cannot expire in the past."))
         overrides = super().create(vals_list)
+        for override in overrides.filtered(lambda o: not o.move_amounts):
+            override.sudo().move_amounts = override.move_ids._credit_snapshot()
         for override in overrides:
             body = override._credit_log_message()
             override.partner_id.message_post(body=body)
@@ -101,23 +132,42 @@ class CreditOverride(models.Model):
         return self.sudo().search([("move_ids", "in", moves.ids), ("state", "=", "approved")])
 
     def _credit_covers(self, decision):
-        """Whether this approval covers the refused posting ``decision``."""
+        """Whether this unused, unexpired approval covers the refused posting ``decision``: the same customer,
+        moves it approved with the same signed totals, currencies and customers, and the exposure within its cap."""
         self.ensure_one()
-        today = fields.Date.context_today(self)
-        return (self.partner_id.id == decision["partner_id"]
-                and set(decision["move_ids"]) <= set(self.move_ids.ids)
+        moves = self.env["account.move"].browse(decision["move_ids"])
+        snapshot = moves._credit_snapshot()
+        approved = self.move_amounts or {}
+        return (self.state == "approved"
+                and self.partner_id.id == decision["partner_id"]
+                and all(approved.get(key) == value for key, value in snapshot.items())
                 and (not self.max_amount or decision["exposure"] <= self.max_amount)
-                and (not self.valid_until or today <= self.valid_until))
+                and fields.Date.context_today(self) <= self.valid_until)
 
     def _credit_use(self, decision):
-        self.write({"state": "used", "exposure": decision["exposure"], "excess": decision["excess"]})
+        """Spend the approval on this posting; the figures approved stay as they were."""
+        self.write({"state": "used", "used_on": fields.Datetime.now(), "used_by_id": self.env.uid,
+                    "used_exposure": decision["exposure"],
+                    "used_move_ids": [fields.Command.set(decision["move_ids"])]})
+
+    @api.model
+    def _credit_record_reset(self, decision):
+        """A credit manager reset a credit note or payment over the limit: kept as a used override."""
+        values = self._credit_values(decision, self.env._("Reset to draft over the credit limit"))
+        return self.with_user(self.env.uid).sudo().create(dict(
+            values, origin="reset", state="used", user_id=self.env.uid, used_on=fields.Datetime.now(),
+            used_by_id=self.env.uid, used_exposure=decision["exposure"],
+            used_move_ids=[fields.Command.set(decision["move_ids"])]))
 
     @api.model
     def _credit_bypass(self, decision, reason):
         """Integrators' bypass (context key ``credit_control_override_reason``): managers only, logged."""
         if not self.env.user.has_group("credit_control.group_credit_control_manager"):
             raise AccessError(self.env._("Only a Credit Control Manager can bypass credit control."))
-        return self.create(dict(self._credit_values(decision, reason), origin="code", state="used"))
+        return self.create(dict(self._credit_values(decision, reason), origin="code", state="used",
+                                used_on=fields.Datetime.now(), used_by_id=self.env.uid,
+                                used_exposure=decision["exposure"],
+                                used_move_ids=[fields.Command.set(decision["move_ids"])]))
 
     @api.model
     def _credit_values(self, decision, reason):

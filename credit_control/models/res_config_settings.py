@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -27,3 +27,21 @@ class ResConfigSettings(models.TransientModel):
     credit_ocf_ratio_target = fields.Float(related="company_id.credit_ocf_ratio_target", readonly=False)
     credit_fixed_cost_tag_id = fields.Many2one(related="company_id.credit_fixed_cost_tag_id", readonly=False)
     credit_cash_reserve = fields.Monetary(related="company_id.credit_cash_reserve", readonly=False)
+    credit_default_no_limit = fields.Boolean(
+        string="No Limit Without Own Limit", compute="_compute_credit_default_no_limit",
+        inverse="_inverse_credit_default_no_limit",
+        help="Customers without their own credit limit have no limit. Unticked, they get the default credit limit "
+             "above, where 0 means no credit (prepayment).",
+    )
+
+    @api.depends("company_id")
+    def _compute_credit_default_no_limit(self):
+        partners = self.env["res.partner"]
+        for setting in self:
+            setting.credit_default_no_limit = partners.with_company(setting.company_id)._fields[
+                "credit_no_limit"].get_company_dependent_fallback(partners.with_company(setting.company_id))
+
+    def _inverse_credit_default_no_limit(self):
+        for setting in self:
+            self.env["ir.default"].set("res.partner", "credit_no_limit", setting.credit_default_no_limit,
+                                       company_id=setting.company_id.id)

@@ -13,8 +13,10 @@ from .credit_warning import LIGHTS
 from .res_company import GRADES
 
 # Fields only a Credit Control Manager may change.
-PROTECTED_FIELDS = {"credit_limit", "credit_tier_id", "credit_hold", "credit_hold_reason", "credit_manual_adjustment",
-                    "credit_dunning_policy_id"}
+PROTECTED_FIELDS = {"credit_limit", "credit_no_limit", "credit_tier_id", "credit_hold", "credit_hold_reason",
+                    "credit_manual_adjustment", "credit_dunning_policy_id"}
+# Set by code only (a JSON context from RPC cannot carry it): the company default limit is written back.
+FOLLOW_COMPANY = object()
 # Credit data is for accounting users, like core's ``credit`` and ``credit_limit``.
 CREDIT_GROUPS = "account.group_account_invoice,account.group_account_readonly"
 # Profile fields kept on the commercial partner and shown on its contacts (Odoo's commercial-field sync).
@@ -22,7 +24,7 @@ PROFILE_FIELDS = [
     "credit_tier_id", "credit_score", "credit_grade", "credit_suggested_limit", "credit_factors", "credit_rated_on",
     "credit_hold", "credit_hold_reason", "credit_review_date", "credit_user_id", "credit_external_source",
     "credit_external_rating", "credit_external_date", "credit_manual_adjustment", "credit_manual_reason",
-    "credit_dunning_policy_id", "credit_light",
+    "credit_dunning_policy_id", "credit_light", "credit_no_limit",
 ]
 
 
@@ -30,6 +32,12 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     credit_limit = fields.Float(tracking=True)
+    credit_no_limit = fields.Boolean(
+        string="No Credit Limit", company_dependent=True, tracking=True, groups=CREDIT_GROUPS,
+        help="A credit manager's deliberate choice: this customer's receivables have no limit. Without it the "
+             "credit limit applies, and a limit of 0 means no credit. Customers without their own limit get the "
+             "company's choice (Settings).",
+    )
     credit_tier_id = fields.Many2one(
         "credit.tier", company_dependent=True, tracking=True, groups=CREDIT_GROUPS,
         domain="[('company_id', 'in', (False, current_company_id))]",
@@ -162,7 +170,8 @@ class ResPartner(models.Model):
             exposure, overdue = amounts.get(commercial.id, (0.0, 0.0))
             partner.credit_exposure = exposure
             partner.credit_overdue_amount = overdue
-            partner.credit_utilization = 100.0 * exposure / commercial.credit_limit if commercial.credit_limit else 0.0
+            limited = commercial.credit_limit and not commercial.credit_no_limit
+            partner.credit_utilization = 100.0 * exposure / commercial.credit_limit if limited else 0.0
 
     @api.depends_context("company")
     @api.depends("credit_file_item_ids.expiry_date", "credit_file_item_ids.type_id")
@@ -338,6 +347,7 @@ class ResPartner(models.Model):
         # The form sends the defaults (e.g. the company's default credit limit): only other values need a manager.
         defaults = self.default_get(list(PROTECTED_FIELDS))
         for vals in vals_list:
+            self._credit_limit_mode_vals(vals)
             changes = [key for key in PROTECTED_FIELDS.intersection(vals)
                        if vals[key] and vals[key] != defaults.get(key)]
             self._check_credit_manager_rights(changes)
@@ -346,6 +356,10 @@ class ResPartner(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if "use_partner_credit_limit" in vals and not vals["use_partner_credit_limit"]:
+            # Core's inverse writes the company default limit back: that follows the company, not a limit.
+            self = self.with_context(credit_limit_follow_company=FOLLOW_COMPANY)
+        vals = self._credit_limit_mode_vals(dict(vals))
         changes = self._credit_protected_changes(vals)
         self._check_credit_manager_rights(changes)
         # Contacts only mirror their commercial entity's tier (commercial-field sync).
@@ -449,6 +463,17 @@ class ResPartner(models.Model):
                 changed.append(fname)
         return changed
 
+    def _credit_limit_mode_vals(self, vals):
+        """Setting a customer's own limit ends "no limit"; unticking core's *Partner Limit* follows the company."""
+        if "credit_no_limit" in vals:
+            return vals
+        if "use_partner_credit_limit" in vals and not vals["use_partner_credit_limit"] or \
+                self.env.context.get("credit_limit_follow_company") is FOLLOW_COMPANY:
+            vals["credit_no_limit"] = self._fields["credit_no_limit"].get_company_dependent_fallback(self)
+        elif "credit_limit" in vals:
+            vals["credit_no_limit"] = False
+        return vals
+
     def _check_tier_assignable(self, tier_id):
         tier = self.env["credit.tier"].browse(tier_id).exists()
         if tier and not tier.active:
@@ -477,7 +502,8 @@ class ResPartner(models.Model):
             raise AccessError(self.env._("Only a Credit Control Manager can change credit limits, tiers and holds."))
 
     def _credit_exposure_query(self):
-        """SQL: open receivables per commercial partner of the current company (company currency)."""
+        """SQL: open receivables per commercial partner of the current company and its branches (company
+        currency): the sum of the open residuals of their receivable lines."""
         return SQL(
             """
             SELECT p.commercial_partner_id AS partner_id,
@@ -485,13 +511,13 @@ class ResPartner(models.Model):
                    SUM(l.amount_residual) FILTER (WHERE l.date_maturity < %(today)s) AS overdue
               FROM account_move_line l
               JOIN res_partner p ON p.id = l.partner_id
-             WHERE l.company_id = %(company)s
+             WHERE l.company_id = ANY(%(companies)s)
                AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
                AND l.parent_state = 'posted'
                AND l.reconciled IS NOT TRUE
              GROUP BY p.commercial_partner_id
             """,
-            today=fields.Date.context_today(self), company=self.env.company.id,
+            today=fields.Date.context_today(self), companies=self._credit_company_ids(),
         )
 
     def _credit_delays_sql(self, since, until):
@@ -626,16 +652,19 @@ class ResPartner(models.Model):
 
         Rows are locked in id order (no deadlock across batches) and touched, so that a concurrent
         transaction that read the ledger before our commit fails to serialise and is retried by Odoo,
-        seeing our postings the second time.
+        seeing our postings the second time. ``FOR NO KEY UPDATE`` (and the touch, a non-key update) leave
+        ``FOR KEY SHARE`` free: inserts that reference the customer (moves, lines) are never blocked.
         """
         ids = sorted(self.ids)
-        self.env.execute_query(SQL("SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR UPDATE", ids))
+        self.env.execute_query(SQL(
+            "SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", ids))
         self.env.execute_query(SQL("UPDATE res_partner SET write_date = write_date WHERE id = ANY(%s)", ids))
 
     def _credit_posting_exposure(self, moves):
         """Per commercial partner, in one query: open receivables (the just-posted ``moves`` included),
-        the part not yet due of the other open items, other draft invoices, and the oldest due date of
-        an overdue, undisputed item."""
+        the part not yet due of the other open items, other draft invoices and receipts (never a draft credit
+        note: a draft lowers nothing), and the oldest due date of an overdue, undisputed item, in the current
+        company and its branches."""
         self.env.flush_all()
         today = fields.Date.context_today(self)
         rows = self.env.execute_query_dict(SQL(
@@ -653,18 +682,19 @@ class ResPartner(models.Model):
               FROM account_move_line l
               JOIN account_move m ON m.id = l.move_id
               JOIN res_partner p ON p.id = l.partner_id
-             WHERE p.commercial_partner_id = ANY(%(partners)s) AND l.company_id = %(company)s
+             WHERE p.commercial_partner_id = ANY(%(partners)s) AND l.company_id = ANY(%(companies)s)
                AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
                AND l.parent_state = 'posted' AND l.reconciled IS NOT TRUE
              GROUP BY 1
             UNION ALL
             SELECT m.commercial_partner_id, 0, 0, NULL, SUM(m.amount_total_signed)
               FROM account_move m
-             WHERE m.commercial_partner_id = ANY(%(partners)s) AND m.company_id = %(company)s
-               AND m.state = 'draft' AND m.move_type IN ('out_invoice', 'out_refund') AND m.id != ALL(%(moves)s)
+             WHERE m.commercial_partner_id = ANY(%(partners)s) AND m.company_id = ANY(%(companies)s)
+               AND m.state = 'draft' AND m.move_type IN ('out_invoice', 'out_receipt')
+               AND m.amount_total_signed > 0 AND m.id != ALL(%(moves)s)
              GROUP BY 1
             """,
-            today=today, moves=moves.ids, partners=self.ids, company=self.env.company.id,
+            today=today, moves=moves.ids, partners=self.ids, companies=self._credit_company_ids(),
         ))
         data = {pid: {"open_amount": 0.0, "not_due": 0.0, "oldest_overdue": None, "draft_amount": 0.0}
                 for pid in self.ids}
@@ -684,10 +714,10 @@ class ResPartner(models.Model):
         drafts_included = data["draft_amount"] if tier.exposure_include_draft else 0.0
         exposure = data["open_amount"] - not_due_excluded + drafts_included
         limit = self._credit_effective_limit()
-        invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
-        names = ", ".join(invoices.mapped("name"))
+        invoices = moves.filtered(lambda m: m.is_sale_document(include_receipts=True))
+        names = ", ".join(moves.mapped("name"))
         values = {"moves": names, "partner": self.display_name, "exposure": self._credit_money(exposure),
-                  "limit": self._credit_money(limit), "tier": tier.name or self.env._("none"),
+                  "limit": self._credit_limit_text(limit), "tier": tier.name or self.env._("none"),
                   "grade": self.credit_grade or "-"}
         today = fields.Date.context_today(self)
         if self.credit_hold:
@@ -712,7 +742,7 @@ class ResPartner(models.Model):
                 "%(partner)s has an invoice overdue by %(days)s days (tier %(tier)s stops supplying after "
                 "%(max_days)s days): %(moves)s cannot be posted. Ask a credit manager to approve.",
                 days=(today - data["oldest_overdue"]).days, max_days=tier.max_overdue_days, **values)
-        elif limit and exposure > limit and (tier.credit_policy or "block") != "none":
+        elif limit is not None and exposure > limit and (tier.credit_policy or "block") != "none":
             reason, message = "limit", self.env._(
                 "Posting %(moves)s would bring %(partner)s's exposure to %(exposure)s, over its credit limit of "
                 "%(limit)s by %(excess)s (tier %(tier)s, grade %(grade)s). Ask a credit manager to approve.",
@@ -720,21 +750,29 @@ class ResPartner(models.Model):
         else:
             return None
         return {
-            "partner_id": self.id, "move_ids": invoices.ids, "reason": reason, "message": message,
+            "partner_id": self.id, "move_ids": moves.ids, "reason": reason, "message": message,
             "policy": (tier.credit_policy or "block") if reason == "limit" else "block",
-            "exposure": exposure, "limit": limit, "excess": max(exposure - limit, 0.0),
+            "exposure": exposure, "limit": limit, "excess": max(exposure - limit, 0.0) if limit is not None else 0.0,
             "breakdown": {
-                "posting": sum(moves.mapped("amount_total_signed")),
-                "open_amount": data["open_amount"] - sum(moves.mapped("amount_total_signed")),
+                "posting": data["posting"],
+                "open_amount": data["open_amount"] - data["posting"],
                 "not_due_excluded": -not_due_excluded,
                 "drafts_included": drafts_included,
             },
         }
 
     def _credit_effective_limit(self):
-        """The limit posting is checked against: the credit limit. Override to cap it (e.g. by insurer cover)."""
+        """The limit posting is checked against, in company currency: ``None`` for no limit, else the credit
+        limit, where 0 means no credit. Override to cap it (e.g. by insurer cover)."""
         self.ensure_one()
-        return self.credit_limit
+        return None if self.credit_no_limit else self.credit_limit
+
+    def _credit_limit_text(self, limit):
+        return self.env._("no limit") if limit is None else self._credit_money(limit)
+
+    def _credit_company_ids(self):
+        """The current company's root and its branches: one credit relationship, as core's ``credit`` counts."""
+        return self.env["res.company"].sudo().search([("id", "child_of", self.env.company.root_id.id)]).ids
 
     def _credit_money(self, amount):
         return format_amount(self.env, amount, self.env.company.currency_id)

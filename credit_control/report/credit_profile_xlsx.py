@@ -8,7 +8,7 @@ def credit_profile_columns(env):
         (env._("Tier"), 14, lambda p: p.credit_tier_id.name or "", None),
         (env._("Grade"), 8, lambda p: grades.get(p.credit_grade, ""), None),
         (env._("Score"), 8, lambda p: p.credit_score, None),
-        (env._("Credit Limit"), 16, lambda p: p.credit_limit, "money"),
+        (env._("Credit Limit"), 16, lambda p: env._("No limit") if p.credit_no_limit else p.credit_limit, "money"),
         (env._("Suggested Limit"), 16, lambda p: p.credit_suggested_limit, "money"),
         (env._("Exposure"), 16, lambda p: p.credit_exposure, "money"),
         (env._("Overdue"), 16, lambda p: p.credit_overdue_amount, "money"),

@@ -21,7 +21,8 @@ class CreditOverrideWizard(models.TransientModel):
         string="Up To Exposure", currency_field="currency_id",
         help="Optional cap: the approval holds only while the exposure stays at or below this amount.",
     )
-    valid_until = fields.Date(help="Optional: the approval expires after this date.")
+    valid_until = fields.Date(default=fields.Date.context_today,
+                              help="The approval expires after this date (default: the end of today).")
 
     # -------------------------------------------------------------------------
     # COMPUTE
@@ -50,8 +51,8 @@ class CreditOverrideWizard(models.TransientModel):
                                "<tr><td>%s</td><td class='text-end'>%s</td></tr>"
                                "<tr class='text-danger fw-bold'><td>%s</td><td class='text-end'>%s</td></tr>") % (
                     self.env._("Exposure"), partner._credit_money(block["exposure"]),
-                    self.env._("Credit limit"), partner._credit_money(block["limit"]),
-                    self.env._("Excess"), partner._credit_money(block["excess"]))
+                    self.env._("Credit limit"), partner._credit_limit_text(block["limit"]),
+                    self.env._("Excess"), partner._credit_money(block["excess"] or 0.0))
                 html += Markup("<h5>%s</h5><p>%s</p><table class='table table-sm'>%s%s</table>") % (
                     partner.display_name, escape(block["message"]), rows, total)
             wizard.breakdown = html
@@ -66,18 +67,21 @@ class CreditOverrideWizard(models.TransientModel):
             raise AccessError(self.env._("Only a Credit Control Manager can approve a credit override."))
         if not (self.reason or "").strip():
             raise ValidationError(self.env._("Give the justification of the override."))
-        if self.max_amount and any(block["exposure"] > self.max_amount for block in self.blocks):
-            raise ValidationError(self.env._("The cap is below the exposure of this posting: raise it or leave it "
-                                             "empty."))
         if self.valid_until and self.valid_until < fields.Date.context_today(self):
             raise ValidationError(self.env._("The approval cannot expire in the past."))
+        moves = self.move_ids.filtered(lambda m: m.state == "draft").with_context(credit_control_dialog=False)
+        blocks = moves._credit_current_blocks()
+        if self.max_amount and any(block["exposure"] > self.max_amount for block in blocks):
+            raise ValidationError(self.env._("The cap is below the exposure of this posting: raise it or leave it "
+                                             "empty."))
+        # Only what still blocks now is approved, with today's figures; nothing at all when nothing blocks.
         overrides = self.env["credit.override"].create([
             dict(self.env["credit.override"]._credit_values(block, self.reason),
-                 max_amount=self.max_amount, valid_until=self.valid_until)
-            for block in self.blocks
+                 max_amount=self.max_amount, valid_until=self.valid_until or fields.Date.context_today(self))
+            for block in blocks
         ])
         # Post as code does: a refusal now is an error, not another dialog.
-        self.move_ids.filtered(lambda m: m.state == "draft").with_context(credit_control_dialog=False).action_post()
+        moves.action_post()
         return {"type": "ir.actions.act_window_close", "infos": {"override_ids": overrides.ids}}
 
     def action_request_approval(self):

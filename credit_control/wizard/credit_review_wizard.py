@@ -2,7 +2,6 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import format_amount
 
 from ..models.res_company import GRADES
 
@@ -23,8 +22,11 @@ class CreditReviewWizard(models.TransientModel):
     exposure = fields.Monetary(compute="_compute_profile", currency_field="currency_id")
     overdue_amount = fields.Monetary(compute="_compute_profile", currency_field="currency_id")
     file_state = fields.Char(string="Credit File", compute="_compute_profile")
+    current_no_limit = fields.Boolean(compute="_compute_profile")
     new_limit = fields.Monetary(currency_field="currency_id", compute="_compute_new_values", store=True,
-                                readonly=False, required=True)
+                                readonly=False, help="0 means no credit (prepayment).")
+    new_no_limit = fields.Boolean(string="No Credit Limit", compute="_compute_new_values", store=True,
+                                  readonly=False, help="A deliberate choice: no limit at all for this customer.")
     new_tier_id = fields.Many2one("credit.tier", compute="_compute_new_values", store=True, readonly=False,
                                   domain="[('company_id', '=', company_id)]")
     new_hold = fields.Boolean(string="Credit Hold", compute="_compute_new_values", store=True, readonly=False)
@@ -41,6 +43,7 @@ class CreditReviewWizard(models.TransientModel):
         for wizard in self:
             partner = wizard.partner_id
             wizard.current_limit = partner.credit_limit
+            wizard.current_no_limit = partner.credit_no_limit
             wizard.suggested_limit = partner.credit_suggested_limit
             wizard.current_tier_id = partner.credit_tier_id
             wizard.score = partner.credit_score
@@ -54,6 +57,7 @@ class CreditReviewWizard(models.TransientModel):
     def _compute_new_values(self):
         for wizard in self:
             wizard.new_limit = wizard.partner_id.credit_limit
+            wizard.new_no_limit = wizard.partner_id.credit_no_limit
             wizard.new_tier_id = wizard.partner_id.credit_tier_id
             wizard.new_hold = wizard.partner_id.credit_hold
             wizard.hold_reason = wizard.partner_id.credit_hold_reason
@@ -71,7 +75,7 @@ class CreditReviewWizard(models.TransientModel):
 
     def action_use_suggested_limit(self):
         self.ensure_one()
-        self.new_limit = self.suggested_limit
+        self.write({"new_limit": self.suggested_limit, "new_no_limit": False})
         return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
                 "view_mode": "form", "target": "new"}
 
@@ -101,8 +105,10 @@ class CreditReviewWizard(models.TransientModel):
             "next_review_date": self.next_review_date,
             "note": self.note,
         })
+        old_text = partner._credit_limit_text(None if partner.credit_no_limit else partner.credit_limit)
         partner.write({
             "credit_limit": self.new_limit,
+            "credit_no_limit": self.new_no_limit,
             "use_partner_credit_limit": True,
             "credit_tier_id": self.new_tier_id.id,
             "credit_hold": self.new_hold,
@@ -111,8 +117,9 @@ class CreditReviewWizard(models.TransientModel):
         })
         partner.message_post(body=self.env._(
             "Credit review by %(user)s: limit %(old)s → %(new)s, tier %(old_tier)s → %(new_tier)s. %(note)s",
-            user=self.env.user.name, old=format_amount(self.env, review.old_limit, self.currency_id),
-            new=format_amount(self.env, review.new_limit, self.currency_id),
+            user=self.env.user.name,
+            old=old_text,
+            new=partner._credit_limit_text(None if self.new_no_limit else review.new_limit),
             old_tier=review.old_tier_id.name or "-", new_tier=review.new_tier_id.name or "-", note=self.note,
         ))
         activity_type = self.env.ref("credit_control.mail_activity_type_credit_review")

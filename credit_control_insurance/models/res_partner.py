@@ -92,7 +92,7 @@ class ResPartner(models.Model):
         cap = self._credit_insurance_cap()
         if cap is None:
             return limit
-        return min(limit, cap) if limit else cap
+        return cap if limit is None else min(limit, cap)
 
     def _credit_posting_decision(self, moves, data):
         """A tier that requires insurance blocks the buyers the insurer does not cover today."""
@@ -103,21 +103,19 @@ class ResPartner(models.Model):
             self.ids, fields.Date.context_today(self)).get(self.id)
         if cover and cover._credit_covered_amount() > 0:
             return None
-        invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
         exposure = data["open_amount"]
         limit = self._credit_effective_limit()
         return {
-            "partner_id": self.id, "move_ids": invoices.ids, "reason": "insurance", "policy": "block",
+            "partner_id": self.id, "move_ids": moves.ids, "reason": "insurance", "policy": "block",
             "message": self.env._(
                 "%(partner)s is in tier %(tier)s, which requires credit insurance, and the insurer covers it for "
                 "nothing today (%(decision)s): %(moves)s cannot be posted. Request cover or ask a credit manager "
                 "to approve.",
-                partner=self.display_name, tier=self.credit_tier_id.name, moves=", ".join(invoices.mapped("name")),
+                partner=self.display_name, tier=self.credit_tier_id.name, moves=", ".join(moves.mapped("name")),
                 decision=dict(cover._fields["decision"]._description_selection(self.env))[cover.decision]
                 if cover else self.env._("no decision")),
-            "exposure": exposure, "limit": limit, "excess": max(exposure - limit, 0.0),
-            "breakdown": {"posting": sum(moves.mapped("amount_total_signed")),
-                          "open_amount": exposure - sum(moves.mapped("amount_total_signed")),
+            "exposure": exposure, "limit": limit, "excess": max(exposure - limit, 0.0) if limit is not None else 0.0,
+            "breakdown": {"posting": data["posting"], "open_amount": exposure - data["posting"],
                           "not_due_excluded": 0.0, "drafts_included": 0.0},
         }
 
