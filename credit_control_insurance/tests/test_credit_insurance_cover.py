@@ -27,7 +27,7 @@ class TestCreditInsuranceCover(CreditControlCommon):
             "date_end": "2026-12-31", "discretionary_limit": 5000.0,
         })
         cls.policy.action_activate()
-        cls.buyer = cls._customer("Wuhan Steel", country_id=cls.env.ref("base.cn").id)
+        cls.buyer = cls._customer("Wuhan Steel", country_id=cls.env.ref("base.cn").id, credit_no_limit=True)
         cls.Cover = cls.env["credit.insurance.cover"]
         cls.env.company.account_use_credit_limit = True
         cls._term(30)
