@@ -1,3 +1,4 @@
+from . import credit_evidence_mixin
 from . import account_move
 from . import credit_cash_contingency
 from . import credit_cash_forecast
