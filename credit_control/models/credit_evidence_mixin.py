@@ -36,6 +36,7 @@ class CreditEvidenceMixin(models.AbstractModel):
     def write(self, vals):
         if self.env.su:
             return super().write(vals)
+        self.check_access("write")  # the access rights speak first, as for create and unlink
         evidence = self.filtered(lambda record: record._credit_is_evidence())
         for record in evidence:
             record._credit_raise_locked(set(vals) - record._credit_open_fields() - self._credit_mail_fields())
