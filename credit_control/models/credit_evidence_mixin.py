@@ -38,8 +38,9 @@ class CreditEvidenceMixin(models.AbstractModel):
             return super().write(vals)
         self.check_access("write")  # the access rights speak first, as for create and unlink
         evidence = self.filtered(lambda record: record._credit_is_evidence())
+        asked = set(vals) - self._credit_mail_fields() if evidence else set()
         for record in evidence:
-            record._credit_raise_locked(set(vals) - record._credit_open_fields() - self._credit_mail_fields())
+            record._credit_raise_locked(asked - record._credit_open_fields())
         for record in self - evidence:
             record._credit_check_workflow_fields(vals)
         result = super().write(vals)
