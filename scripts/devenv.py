@@ -33,6 +33,8 @@ CACHE = ROOT / ".cache"
 MODULES = ("credit_control", "credit_control_insurance")
 ODOO_ARCHIVE_URL = "https://nightly.odoo.com/18.0/nightly/src/odoo_18.0.latest.tar.gz"
 DEMO_DB = "credit_control_demo"
+LAST_RELEASE_FILE = ROOT / ".ci" / "last-release"
+LAST_RELEASE_TREE = CACHE / "last-release"
 MODULES_HASH_KEY = "credit_control.devenv_modules_hash"
 LOG_ERROR_RE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", re.M)
 REPORT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
@@ -238,14 +240,14 @@ def ensure_python():
     return python
 
 
-def addons_path(python, extra=()):
+def addons_path(python, extra=(), root=ROOT):
     code = ("import odoo, os; b = os.path.dirname(odoo.__file__); "
             "print(','.join(p for p in (os.path.join(b, 'addons'), os.path.join(b, '..', 'addons')) "
             "if os.path.isdir(p) and os.path.isdir(os.path.join(p, 'account'))))")
     core = run([python, "-c", code], capture_output=True, text=True).stdout.strip()
     base = os.path.realpath(os.path.join(core.split(",")[0], "..", "odoo", "addons")) if core else ""
     paths = [p for p in core.split(",") if p] + ([base] if os.path.isdir(base) else [])
-    return ",".join(dict.fromkeys([str(ROOT), *map(str, extra), *paths]))
+    return ",".join(dict.fromkeys([str(root), *map(str, extra), *paths]))
 
 
 # ---------------------------------------------------------------------------
@@ -369,11 +371,12 @@ class Cluster:
 # ---------------------------------------------------------------------------
 
 class Odoo:
-    def __init__(self, python, cluster, extra_addons=()):
+    def __init__(self, python, cluster, extra_addons=(), root=ROOT, conf="odoo.conf"):
+        """``root`` holds the two modules (first in the addons path); ``conf`` is written under .cache/."""
         self.python = python
         self.cluster = cluster
-        self.conf = CACHE / "odoo.conf"
-        lines = ["[options]", f"addons_path = {addons_path(python, extra_addons)}",
+        self.conf = CACHE / conf
+        lines = ["[options]", f"addons_path = {addons_path(python, extra_addons, root)}",
                  f"data_dir = {CACHE / 'filestore'}", "http_interface = 127.0.0.1", "max_cron_threads = 1"]
         lines += [f"{key} = {value}" for key, value in cluster.params.items() if value != ""]
         CACHE.mkdir(exist_ok=True)
@@ -595,6 +598,166 @@ def demo_install(odoo, tally, dbname):
         tally.check(f"{label} of both modules", rc == 0 and not errors, "\n".join(errors[:10]) or f"exit code {rc}")
 
 
+# ---------------------------------------------------------------------------
+# Upgrade from the last release
+# ---------------------------------------------------------------------------
+
+UPGRADE_COLUMNS = {
+    "credit_override": ("id", "partner_id", "company_id", "reason_code", "reason", "exposure", "credit_limit",
+                        "state"),
+    "credit_dunning_communication": ("id", "state", "partner_id", "company_id", "level_id", "stage", "date",
+                                     "amount_due", "origin"),
+    "credit_dunning_line": ("id", "communication_id", "move_id", "state", "partner_id", "company_id", "level_id",
+                            "date", "date_due", "days_overdue", "amount_residual", "amount_residual_company"),
+}
+# Per (commercial partner, company): the stored company-dependent values.
+LIMITS_SQL = """
+    SELECT p.id, c.id, p.credit_limit -> c.id::text, p.credit_hold -> c.id::text, p.credit_hold_reason -> c.id::text
+      FROM res_partner p CROSS JOIN res_company c
+     WHERE p.id = p.commercial_partner_id
+       AND (p.credit_limit ? c.id::text OR p.credit_hold ? c.id::text OR p.credit_hold_reason ? c.id::text)
+     ORDER BY 1, 2
+"""
+# Per (commercial partner, company): an effective limit of 0, which meant "no limit" before 18.0.1.1.0, with the
+# company default (ir.default of res.partner.credit_limit, 0 without one).
+ZERO_LIMITS_SQL = """
+    WITH defaults AS (
+        SELECT c.id AS company_id, COALESCE((
+                   SELECT d.json_value::float FROM ir_default d JOIN ir_model_fields f ON f.id = d.field_id
+                    WHERE f.model = 'res.partner' AND f.name = 'credit_limit' AND d.user_id IS NULL
+                      AND d.condition IS NULL AND (d.company_id = c.id OR d.company_id IS NULL)
+                    ORDER BY d.company_id NULLS LAST LIMIT 1), 0) AS value
+          FROM res_company c
+    )
+    SELECT p.id, d.company_id, d.value
+      FROM res_partner p CROSS JOIN defaults d
+     WHERE p.id = p.commercial_partner_id AND (p.company_id IS NULL OR p.company_id = d.company_id)
+       AND COALESCE((p.credit_limit ->> d.company_id::text)::float, d.value) = 0
+"""
+
+
+def last_release_tree():
+    """Check out the commit named in .ci/last-release in .cache/last-release (reused when already there)."""
+    if not LAST_RELEASE_FILE.exists():
+        raise SetupError(f"{LAST_RELEASE_FILE} is missing: it names the previous release's commit.")
+    commit = LAST_RELEASE_FILE.read_text().strip()
+    git = ["git", "-C", ROOT]
+    if run([*git, "cat-file", "-e", f"{commit}^{{commit}}"], check=False, capture_output=True).returncode:
+        raise SetupError(f"commit {commit} (.ci/last-release) is not in this clone: run 'git fetch --unshallow' "
+                         "or clone the whole history of main.")
+    if LAST_RELEASE_TREE.exists():
+        head = run(["git", "-C", LAST_RELEASE_TREE, "rev-parse", "HEAD"], check=False, capture_output=True, text=True)
+        if head.returncode == 0 and head.stdout.strip() == commit:
+            return LAST_RELEASE_TREE
+        say(f"replacing the stale checkout of the last release in {LAST_RELEASE_TREE}")
+        run([*git, "worktree", "remove", "--force", LAST_RELEASE_TREE], check=False, capture_output=True)
+        shutil.rmtree(LAST_RELEASE_TREE, ignore_errors=True)
+    run([*git, "worktree", "prune"])
+    proc = run([*git, "worktree", "add", "--detach", LAST_RELEASE_TREE, commit], check=False, capture_output=True,
+               text=True)
+    if proc.returncode:
+        raise SetupError(f"git worktree add of the last release failed:\n{proc.stderr}")
+    return LAST_RELEASE_TREE
+
+
+def upgrade_snapshot(odoo, dbname):
+    """The rows the upgrade must keep, as text so that dates and numerics compare exactly."""
+    snapshot = {"limits": odoo.sql(dbname, LIMITS_SQL), "zero_limits": odoo.sql(dbname, ZERO_LIMITS_SQL)}
+    for table, wanted in UPGRADE_COLUMNS.items():
+        existing = {row[0] for row in odoo.sql(
+            dbname, "SELECT column_name FROM information_schema.columns WHERE table_name = %s", table)}
+        columns = [c for c in wanted if c in existing]
+        select = ", ".join(f'"{c}"::text' for c in columns)  # names from UPGRADE_COLUMNS, not from input
+        snapshot[table] = (columns, odoo.sql(dbname, f'SELECT {select} FROM "{table}" ORDER BY id'))
+    return snapshot
+
+
+def table_kept(odoo, dbname, snapshot, table):
+    """'' when every row of ``table`` in the snapshot is still there with the same values, else what differs."""
+    columns, before = snapshot[table]
+    existing = {row[0] for row in odoo.sql(
+        dbname, "SELECT column_name FROM information_schema.columns WHERE table_name = %s", table)}
+    if missing := [c for c in columns if c not in existing]:
+        return f"{table} lost the columns {missing}"
+    select = ", ".join(f'"{c}"::text' for c in columns)
+    after = {row[0]: row for row in odoo.sql(dbname, f'SELECT {select} FROM "{table}" ORDER BY id')}
+    changed = [(row, after.get(row[0])) for row in before if after.get(row[0]) != row]
+    if changed:
+        return f"{table}: {len(changed)} of {len(before)} rows changed or gone, e.g. {changed[:3]}"
+    if len(after) != len(before):
+        return f"{table}: {len(before)} rows before the upgrade, {len(after)} after"
+    return "" if before else f"{table}: no row in the last release's demo data, nothing was checked"
+
+
+def no_limit_kept(odoo, dbname, zero_limits):
+    """'' when every customer whose limit was 0 (no limit, before 18.0.1.1.0) now has no limit, else why not."""
+    columns = {(t, c) for t, c in odoo.sql(
+        dbname, "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE (table_name, column_name) IN (('res_partner', 'credit_no_limit'), "
+                "('res_company', 'credit_limit_unset'))")}
+    if ("res_partner", "credit_no_limit") not in columns:
+        return "res_partner.credit_no_limit does not exist: the 18.0.1.1.0 migration has not landed"
+    unset = "credit_limit_unset" if ("res_company", "credit_limit_unset") in columns else "NULL"
+    companies = {cid: (used, unset_value) for cid, used, unset_value in odoo.sql(
+        dbname, f"SELECT id, account_use_credit_limit, {unset} FROM res_company")}
+    partner_ids = sorted({partner_id for partner_id, _company_id, _default in zero_limits})
+    no_limit = dict(odoo.sql(dbname, "SELECT id, credit_no_limit FROM res_partner WHERE id = ANY(%s)", partner_ids))
+    wrong = []
+    for partner_id, company_id, default in zero_limits:
+        used, unset_value = companies.get(company_id, (False, None))
+        if not used:
+            continue
+        # A customer without its own limit (stored = default = 0) follows the company's credit_limit_unset.
+        if (no_limit.get(partner_id) or {}).get(str(company_id)) or (unset_value == "unlimited" and default == 0):
+            continue
+        wrong.append((partner_id, company_id))
+    if wrong:
+        return (f"{len(wrong)} customers had a limit of 0 (no limit) and now have a limit, as (partner, company): "
+                f"{wrong[:10]}")
+    return ""
+
+
+def upgrade_test(odoo, tally):
+    """Install the last release with demo data, upgrade it to the working tree, check that nothing is lost."""
+    dbname = f"cc_upgrade_{os.getpid()}"
+    try:
+        old = Odoo(odoo.python, odoo.cluster, root=last_release_tree(), conf="odoo-last-release.conf")
+    except SetupError as exc:
+        tally.check("upgrade from the last release", False, str(exc))
+        return
+    try:
+        rc, text = old.run_logged(["-d", dbname, "-i", ",".join(MODULES), "--stop-after-init", "--no-http"],
+                                  CACHE / "logs" / "upgrade-install.log")
+        errors = log_errors(text)
+        if rc or errors:
+            tally.check("upgrade from the last release", False,
+                        "installing the last release: " + ("\n".join(errors[:10]) or f"exit code {rc}"))
+            return
+        snapshot = upgrade_snapshot(odoo, dbname)
+        rc, text = odoo.run_logged(["-d", dbname, "-u", ",".join(MODULES), "--stop-after-init", "--no-http"],
+                                   CACHE / "logs" / "upgrade-update.log")
+        errors = log_errors(text)
+        tally.check("upgrade from the last release", rc == 0 and not errors,
+                    "\n".join(errors[:10]) or f"exit code {rc}")
+        if rc:
+            return
+        limits = odoo.sql(dbname, LIMITS_SQL)
+        lost = [row for row in snapshot["limits"] if row not in limits]
+        tally.check("upgrade keeps credit limits and holds", snapshot["limits"] and not lost,
+                    f"{len(lost)} of {len(snapshot['limits'])} (partner, company, limit, hold, reason) changed, "
+                    f"e.g. {lost[:3]}" if lost else "no stored limit or hold in the last release's demo data")
+        problem = table_kept(odoo, dbname, snapshot, "credit_override")
+        tally.check("upgrade keeps overrides", not problem, problem)
+        problem = "; ".join(p for p in (table_kept(odoo, dbname, snapshot, t)
+                                        for t in ("credit_dunning_communication", "credit_dunning_line")) if p)
+        tally.check("upgrade keeps dunning history", not problem, problem)
+        problem = no_limit_kept(odoo, dbname, snapshot["zero_limits"])
+        tally.check("upgrade turns a limit of 0 into no limit", not problem, problem)
+    finally:
+        with contextlib.suppress(SetupError):
+            odoo.drop_db(dbname)
+
+
 def linters(odoo, tally):
     proc = run([odoo.python, "-m", "ruff", "check", "."], check=False, cwd=ROOT)
     tally.check("ruff", proc.returncode == 0)
@@ -610,18 +773,22 @@ def linters(odoo, tally):
 
 def cmd_test(args, cluster):
     python = ensure_python()
-    if not chromium_path() and apt_install(["chromium"]):
+    if not args.upgrade_only and not chromium_path() and apt_install(["chromium"]):
         raise SetupError("Chromium is needed for the browser tests: install the 'chromium' package.")
     odoo = Odoo(python, cluster.ensure())
     tally = Tally()
     suffix = f"{os.getpid()}"
     test_db, demo_db = f"cc_test_{suffix}", f"cc_demo_{suffix}"
     try:
-        odoo_tests(odoo, tally, test_db)
-        if not args.odoo_only:
-            pytest_tests(odoo, tally, test_db)
-            demo_install(odoo, tally, demo_db)
-            linters(odoo, tally)
+        if args.upgrade_only:
+            upgrade_test(odoo, tally)
+        else:
+            odoo_tests(odoo, tally, test_db)
+            if not args.odoo_only:
+                pytest_tests(odoo, tally, test_db)
+                demo_install(odoo, tally, demo_db)
+                upgrade_test(odoo, tally)
+                linters(odoo, tally)
     finally:
         for db in (test_db, demo_db):
             with contextlib.suppress(SetupError):  # keep the original error, and try every database
@@ -648,6 +815,7 @@ def main():
     sub.add_parser("run", help="serve Odoo with both modules and demo data")
     test = sub.add_parser("test", help="run every test and check")
     test.add_argument("--odoo-only", action="store_true", help="only the Odoo module tests")
+    test.add_argument("--upgrade-only", action="store_true", help=argparse.SUPPRESS)  # only the upgrade step
     shell = sub.add_parser("exec", help="run a command inside the environment ({python} is Odoo's Python)")
     shell.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()

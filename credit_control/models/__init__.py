@@ -1,3 +1,4 @@
+from . import credit_evidence_mixin
 from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile

@@ -1,9 +1,11 @@
 import json
 from collections import defaultdict
 
+from markupsafe import escape
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, format_datetime
 
 from ..report.credit_dunning_xlsx import dunning_columns, statement_workbook
 from ..report.xlsx import xlsx_download_action
@@ -14,12 +16,14 @@ STATES = [("draft", "Draft"), ("sent", "Sent"), ("done", "Done"), ("cancelled", 
 class CreditDunningCommunication(models.Model):
     """What one dunning level did for one customer on one day: channels, invoices, amounts and outcome.
 
-    It is the evidence an insurer asks for when a claim is filed, so it is never rewritten by later runs.
+    It is the evidence an insurer asks for when a claim is filed, so it is never rewritten by later runs, nor by
+    users: only the dunning run makes communications and their lines, only its responsible person can be
+    changed, and the buttons change the state (a manager's cancellation of a sent one is logged).
     """
 
     _name = "credit.dunning.communication"
     _description = "Dunning Communication"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["credit.evidence.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
 
@@ -82,13 +86,21 @@ class CreditDunningCommunication(models.Model):
     def action_done(self):
         if self.filtered(lambda c: c.state not in ("sent", "failed")):
             raise UserError(self.env._("Only sent or failed dunning communications can be marked done."))
-        self.write({"state": "done"})
+        self.sudo().write({"state": "done"})
+        self._credit_log(self.env._("Marked done by %(user)s on %(when)s.", **self._credit_who_when()))
         self.activity_ids.action_feedback(feedback=self.env._("Dunning communication marked done."))
 
     def action_cancel(self):
+        """Cancel: a draft is never sent; a sent or failed one (managers only) no longer counts for its invoices'
+        dunning level, so the next run may dun them at that level again."""
         if self.filtered(lambda c: c.state in ("done", "cancelled")):
             raise UserError(self.env._("A done or cancelled dunning communication cannot be cancelled."))
-        self.write({"state": "cancelled"})
+        if (sent := self.filtered(lambda c: c.state != "draft")) and not self._credit_is_manager():
+            raise AccessError(self.env._(
+                "%(communication)s was sent: only a Credit Control Manager can cancel it.",
+                communication=sent[0].display_name))
+        self.sudo().write({"state": "cancelled"})
+        self._credit_log(self.env._("Cancelled by %(user)s on %(when)s.", **self._credit_who_when()))
         self.activity_ids.unlink()
 
     def action_view_invoices(self):
@@ -279,8 +291,25 @@ class CreditDunningCommunication(models.Model):
 
     @api.model
     def _credit_today(self):
-        """The run's day: today, or the ``credit_dunning_date`` of the context (replaying past runs)."""
-        return fields.Date.to_date(self.env.context.get("credit_dunning_date")) or fields.Date.context_today(self)
+        """The run's day: today, or the ``credit_dunning_date`` of the context (replaying past runs), which only a
+        Credit Control Manager or the superuser may set: for anyone else it changes nothing."""
+        if (day := self.env.context.get("credit_dunning_date")) and self._credit_is_manager():
+            return fields.Date.to_date(day)
+        return fields.Date.context_today(self)
+
+    def _credit_is_manager(self):
+        return self.env.su or self.env.user.has_group("credit_control.group_credit_control_manager")
+
+    def _credit_who_when(self):
+        return {"user": self.env.user.name, "when": format_datetime(self.env, fields.Datetime.now())}
+
+    def _credit_log(self, message):
+        """Log ``message`` in the chatter of these communications."""
+        self._message_log_batch(dict.fromkeys(self.ids, escape(message)))
+
+    def _credit_open_fields(self):
+        """Whatever the state, only the responsible person, who follows the communication up, can change."""
+        return {"user_id"}
 
     def _credit_letter_data(self):
         """The letter's invoices in their own currency, and a total per currency."""

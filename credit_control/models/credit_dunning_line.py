@@ -3,9 +3,13 @@ from odoo.tools import SQL
 
 
 class CreditDunningLine(models.Model):
-    """One invoice in one dunning communication, with its open amount on that day: the invoice's dunning history."""
+    """One invoice in one dunning communication, with its open amount on that day: the invoice's dunning history.
+
+    Evidence from its creation: only the dunning run makes lines (as plain SQL inserts), nobody else changes them.
+    """
 
     _name = "credit.dunning.line"
+    _inherit = ["credit.evidence.mixin"]
     _description = "Dunning Communication Line"
     _order = "date desc, communication_id desc, id"
 

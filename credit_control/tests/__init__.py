@@ -9,3 +9,4 @@ from . import test_credit_cash_monitor
 from . import test_credit_xlsx
 from . import test_credit_housekeeping
 from . import test_credit_warning_lock
+from . import test_credit_evidence

@@ -23,6 +23,18 @@ CONSUMING = ("filed", "under_review", "accepted", "partially_accepted", "indemni
 # What only managers write, even on a draft: the workflow and the insurer's decision and payment.
 MANAGER_FIELDS = {"state", "date_filed", "date_decision", "amount_accepted", "amount_indemnified", "date_indemnified",
                   "indemnity_move_id", "loss_move_id"}
+# Of those, what only the workflow's buttons write: the amount accepted is entered before Partially Accept.
+WORKFLOW_FIELDS = frozenset(MANAGER_FIELDS - {"amount_accepted"})
+# What a filed claim still lets a manager write, per state: the insurer's answers, then the recoveries.
+OPEN_FIELDS = {
+    "filed": {"insurer_reference", "decision_note", "amount_accepted"},
+    "under_review": {"insurer_reference", "decision_note", "amount_accepted"},
+    "accepted": {"insurer_reference", "decision_note"},
+    "partially_accepted": {"insurer_reference", "decision_note"},
+    "rejected": {"insurer_reference", "decision_note"},
+    "indemnified": {"insurer_reference", "decision_note", "recovery_ids"},
+    "closed": {"recovery_ids"},
+}
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -31,13 +43,16 @@ class CreditInsuranceClaim(models.Model):
 
     While the claim is a draft its figures follow the invoices; filing freezes them (the compute only touches
     drafts), so later payments, the indemnity's own reconciliation or other claims never change a filed claim.
+    Filed, it is evidence, with its documents: a manager can still enter the insurer's answers (``OPEN_FIELDS``)
+    and the buttons move it on.
     """
 
     _name = "credit.insurance.claim"
     _description = "Trade-Credit Insurance Claim"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["credit.evidence.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
+    _CREDIT_WORKFLOW_FIELDS = WORKFLOW_FIELDS
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
@@ -101,7 +116,8 @@ class CreditInsuranceClaim(models.Model):
     amount_accepted = fields.Monetary(
         copy=False, tracking=True,
         help="The indemnity the insurer accepted: the expected indemnity, or less for a partial acceptance.")
-    decision_note = fields.Text(copy=False, help="The insurer's reasons, e.g. for a partial acceptance or rejection.")
+    decision_note = fields.Text(copy=False, tracking=True,
+                                help="The insurer's reasons, e.g. for a partial acceptance or rejection.")
     amount_indemnified = fields.Monetary(readonly=True, copy=False, tracking=True)
     date_indemnified = fields.Date(readonly=True, copy=False, tracking=True)
     indemnity_move_id = fields.Many2one("account.move", string="Indemnity Entry", readonly=True, copy=False,
@@ -267,7 +283,7 @@ class CreditInsuranceClaim(models.Model):
                 raise UserError(self.env._("Claim %(claim)s claims nothing: the invoices have no insured open "
                                            "amount.", claim=claim.name))
         today = fields.Date.context_today(self)
-        self.write({"state": "filed", "date_filed": today})
+        self.sudo().write({"state": "filed", "date_filed": today})
         for claim in self:
             deadline = claim._credit_claim_deadline()
             if deadline and today > deadline:
@@ -278,14 +294,14 @@ class CreditInsuranceClaim(models.Model):
     def action_start_review(self):
         self._credit_check_manager()
         self._credit_check_state("filed")
-        self.write({"state": "under_review"})
+        self.sudo().write({"state": "under_review"})
 
     def action_accept(self):
         """The insurer accepts the expected indemnity in full."""
         self._credit_check_manager()
         self._credit_check_state("filed", "under_review")
         for claim in self:
-            claim.write({"state": "accepted", "amount_accepted": claim.indemnity,
+            claim.sudo().write({"state": "accepted", "amount_accepted": claim.indemnity,
                          "date_decision": fields.Date.context_today(self)})
 
     def action_partially_accept(self):
@@ -300,12 +316,13 @@ class CreditInsuranceClaim(models.Model):
                     "For a partial acceptance of %(claim)s, enter the accepted amount: more than zero and less "
                     "than the expected indemnity (%(indemnity)s).",
                     claim=claim.name, indemnity=claim.currency_id.format(claim.indemnity)))
-        self.write({"state": "partially_accepted", "date_decision": fields.Date.context_today(self)})
+        self.sudo().write({"state": "partially_accepted", "date_decision": fields.Date.context_today(self)})
 
     def action_reject(self):
         self._credit_check_manager()
         self._credit_check_state("filed", "under_review")
-        self.write({"state": "rejected", "amount_accepted": 0.0, "date_decision": fields.Date.context_today(self)})
+        self.sudo().write({"state": "rejected", "amount_accepted": 0.0,
+                           "date_decision": fields.Date.context_today(self)})
 
     def action_register_indemnity(self):
         """Open the dialog that records the insurer's payment (amount and date)."""
@@ -332,10 +349,10 @@ class CreditInsuranceClaim(models.Model):
                 lines = claim._credit_open_receivable_lines()
                 amount = sum(lines.mapped("amount_residual"))
                 if claim.company_currency_id.compare_amounts(amount, 0.0) > 0:
-                    claim.loss_move_id = claim._credit_post_settlement(
+                    claim.sudo().loss_move_id = claim._credit_post_settlement(
                         policy.loss_account_id, claim.partner_id, amount, fields.Date.context_today(self),
                         self.env._("%(claim)s: write-off of the uninsured loss", claim=claim.name))
-        self.write({"state": "closed"})
+        self.sudo().write({"state": "closed"})
 
     def action_refresh_documents(self):
         """Attach again what credit control can give: the invoices' PDFs and the dunning history."""
@@ -379,6 +396,12 @@ class CreditInsuranceClaim(models.Model):
             "partner_id": invoices.commercial_partner_id.id,
             "move_ids": [Command.set(invoices.ids)],
         }
+
+    def _credit_is_evidence(self):
+        return self.state != "draft"
+
+    def _credit_open_fields(self):
+        return OPEN_FIELDS.get(self.state, set())
 
     def _credit_check_manager(self):
         if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
@@ -620,7 +643,7 @@ class CreditInsuranceClaim(models.Model):
                 policy.claim_receivable_account_id, policy.insurer_id, amount_company, date,
                 self.env._("%(claim)s: indemnity from %(insurer)s", claim=self.name,
                            insurer=policy.insurer_id.name)).id
-        self.write(values)
+        self.sudo().write(values)
 
 
 def dunning_history_workbook(env, lines):

@@ -2,9 +2,13 @@ from odoo import api, fields, models
 
 
 class CreditInsuranceClaimDocument(models.Model):
-    """One row of a claim's documents checklist: what the insurer needs to see, and whether it is ready."""
+    """One row of a claim's documents checklist: what the insurer needs to see, and whether it is ready.
+
+    Evidence once the claim is filed: the checklist is what the insurer received.
+    """
 
     _name = "credit.insurance.claim.document"
+    _inherit = ["credit.evidence.mixin"]
     _description = "Claim Document"
     _order = "claim_id, sequence, id"
 
@@ -42,3 +46,13 @@ class CreditInsuranceClaimDocument(models.Model):
         labels = dict(self._fields["doc_type"]._description_selection(self.env))
         for document in self:
             document.display_name = " – ".join(filter(None, [labels.get(document.doc_type), document.description]))
+
+    # -------------------------------------------------------------------------
+    # HELPERS
+    # -------------------------------------------------------------------------
+
+    def _credit_is_evidence(self):
+        return self.claim_id.state != "draft"
+
+    def _credit_evidence_label(self):
+        return self.env._("%(document)s of claim %(claim)s", document=self.display_name, claim=self.claim_id.name)

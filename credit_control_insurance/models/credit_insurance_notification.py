@@ -19,14 +19,16 @@ class CreditInsuranceNotification(models.Model):
     or the cover may be lost. The daily run (``_cron_insurance_deadlines``) prepares the notification in draft
     ``notice_days`` before the earliest deadline and gives the responsible person an activity; a credit
     manager sends it to the insurer (portal, email), records the date sent and the insurer's reference and
-    marks it sent, which puts the buyer on credit hold.
+    marks it sent, which puts the buyer on credit hold. Sent (or cancelled), it is evidence: only the insurer's
+    reference, the note and the responsible person can still change, and only the buttons change the state.
     """
 
     _name = "credit.insurance.notification"
     _description = "Overdue Notification to the Insurer"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["credit.evidence.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
+    _CREDIT_WORKFLOW_FIELDS = frozenset({"state", "amount_overdue", "deadline"})
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False,
                        default=lambda self: self.env._("New"))
@@ -127,7 +129,7 @@ class CreditInsuranceNotification(models.Model):
         return notifications
 
     def write(self, vals):
-        if "state" in vals:  # users prepare, managers send and cancel
+        if "state" in vals:  # users prepare, managers send and cancel, with the buttons
             self._check_manager()
         if "move_ids" in vals and self.filtered(lambda n: n.state != "draft"):
             raise UserError(self.env._("Only a draft overdue notification can change its invoices."))
@@ -169,7 +171,7 @@ class CreditInsuranceNotification(models.Model):
                 "Sent on %(date)s, after the notification deadline of %(deadline)s: the insurer may refuse cover "
                 "for these invoices.", date=format_date(self.env, notification.date_sent),
                 deadline=format_date(self.env, notification.deadline))))
-        self.write({"state": "sent"})
+        self.sudo().write({"state": "sent"})
         self.env["account.move"]._credit_set_insurance_states(dict.fromkeys(self.move_ids.ids, "notified"))
         self._credit_due_activities().action_feedback(feedback=self.env._("Sent to the insurer."))
         for notification in self:
@@ -182,7 +184,7 @@ class CreditInsuranceNotification(models.Model):
         if wrong := self.filtered(lambda n: n.state == "cancelled"):
             raise UserError(self.env._("%(notification)s is already cancelled.", notification=wrong[0].name))
         moves = self.move_ids.filtered(lambda m: m.credit_insurance_notification_id in self)
-        self.write({"state": "cancelled"})
+        self.sudo().write({"state": "cancelled"})
         self._credit_due_activities().unlink()
         self._credit_link_sql(SQL("UPDATE account_move SET credit_insurance_notification_id = NULL "
                                   "WHERE id = ANY(%s)", moves.ids))
@@ -245,6 +247,12 @@ class CreditInsuranceNotification(models.Model):
     # -------------------------------------------------------------------------
     # HELPERS
     # -------------------------------------------------------------------------
+
+    def _credit_is_evidence(self):
+        return self.state != "draft"
+
+    def _credit_open_fields(self):
+        return {"insurer_reference", "note", "user_id"}
 
     def _check_manager(self):
         if not self.env.su and not self.env.user.has_group("credit_control.group_credit_control_manager"):

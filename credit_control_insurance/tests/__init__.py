@@ -6,3 +6,4 @@ from . import test_credit_insurance_notification
 from . import test_credit_insurance_xlsx
 from . import test_ui
 from . import test_credit_insurance_uninstall
+from . import test_credit_insurance_evidence
