@@ -691,24 +691,23 @@ def table_kept(odoo, dbname, snapshot, table):
 
 def no_limit_kept(odoo, dbname, zero_limits):
     """'' when every customer whose limit was 0 (no limit, before 18.0.1.1.0) now has no limit, else why not."""
-    columns = {(t, c) for t, c in odoo.sql(
-        dbname, "SELECT table_name, column_name FROM information_schema.columns "
-                "WHERE (table_name, column_name) IN (('res_partner', 'credit_no_limit'), "
-                "('res_company', 'credit_limit_unset'))")}
-    if ("res_partner", "credit_no_limit") not in columns:
+    if not odoo.sql(dbname, "SELECT 1 FROM information_schema.columns "
+                            "WHERE table_name = 'res_partner' AND column_name = 'credit_no_limit'"):
         return "res_partner.credit_no_limit does not exist: the 18.0.1.1.0 migration has not landed"
-    unset = "credit_limit_unset" if ("res_company", "credit_limit_unset") in columns else "NULL"
-    companies = {cid: (used, unset_value) for cid, used, unset_value in odoo.sql(
-        dbname, f"SELECT id, account_use_credit_limit, {unset} FROM res_company")}
+    used = dict(odoo.sql(dbname, "SELECT id, account_use_credit_limit FROM res_company"))
+    # The company's choice for customers without their own value: ir.default of res.partner.credit_no_limit.
+    company_default = {company_id: value == "true" for company_id, value in odoo.sql(
+        dbname, "SELECT d.company_id, d.json_value FROM ir_default d JOIN ir_model_fields f ON f.id = d.field_id "
+                "WHERE f.model = 'res.partner' AND f.name = 'credit_no_limit' AND d.company_id IS NOT NULL "
+                "AND d.user_id IS NULL AND d.condition IS NULL")}
     partner_ids = sorted({partner_id for partner_id, _company_id, _default in zero_limits})
-    no_limit = dict(odoo.sql(dbname, "SELECT id, credit_no_limit FROM res_partner WHERE id = ANY(%s)", partner_ids))
+    stored = dict(odoo.sql(dbname, "SELECT id, credit_no_limit FROM res_partner WHERE id = ANY(%s)", partner_ids))
     wrong = []
-    for partner_id, company_id, default in zero_limits:
-        used, unset_value = companies.get(company_id, (False, None))
-        if not used:
+    for partner_id, company_id, _default in zero_limits:
+        if not used.get(company_id):
             continue
-        # A customer without its own limit (stored = default = 0) follows the company's credit_limit_unset.
-        if (no_limit.get(partner_id) or {}).get(str(company_id)) or (unset_value == "unlimited" and default == 0):
+        own = (stored.get(partner_id) or {}).get(str(company_id))
+        if own is True or (own is None and company_default.get(company_id)):
             continue
         wrong.append((partner_id, company_id))
     if wrong:
