@@ -53,7 +53,7 @@ class CreditOverride(models.Model):
                    ("reset", "Reset by a credit manager")], required=True, readonly=True, default="dialog",
     )
     used_on = fields.Datetime(readonly=True, copy=False)
-    used_by_id = fields.Many2one("res.users", string="Used By", readonly=True, copy=False)
+    used_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     used_exposure = fields.Monetary(string="Exposure When Used", readonly=True, copy=False)
     used_move_ids = fields.Many2many("account.move", "credit_override_used_move_rel", "override_id", "move_id",
                                      string="Posted Moves", readonly=True, copy=False)
@@ -132,14 +132,15 @@ class CreditOverride(models.Model):
         return self.sudo().search([("move_ids", "in", moves.ids), ("state", "=", "approved")])
 
     def _credit_covers(self, decision):
-        """Whether this unused, unexpired approval covers the refused posting ``decision``: the same customer,
-        moves it approved with the same signed totals, currencies and customers, and the exposure within its cap."""
+        """Whether this unused, unexpired approval covers the refused posting ``decision``: the same customer and
+        refusal, moves it approved with the same signed totals, currencies and customers, and the exposure within its cap."""
         self.ensure_one()
         moves = self.env["account.move"].browse(decision["move_ids"])
         snapshot = moves._credit_snapshot()
         approved = self.move_amounts or {}
         return (self.state == "approved"
                 and self.partner_id.id == decision["partner_id"]
+                and self.reason_code == decision["reason"]
                 and all(approved.get(key) == value for key, value in snapshot.items())
                 and (not self.max_amount or decision["exposure"] <= self.max_amount)
                 and fields.Date.context_today(self) <= self.valid_until)

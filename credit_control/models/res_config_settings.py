@@ -43,5 +43,7 @@ class ResConfigSettings(models.TransientModel):
 
     def _inverse_credit_default_no_limit(self):
         for setting in self:
+            if setting.credit_default_no_limit:
+                self.env["res.partner"].with_company(setting.company_id)._credit_keep_own_limits()
             self.env["ir.default"].set("res.partner", "credit_no_limit", setting.credit_default_no_limit,
                                        company_id=setting.company_id.id)

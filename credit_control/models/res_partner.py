@@ -474,6 +474,21 @@ class ResPartner(models.Model):
             vals["credit_no_limit"] = False
         return vals
 
+    @api.model
+    def _credit_keep_own_limits(self):
+        """Before the company gives customers without a limit "no limit": a customer with its own limit keeps
+        it. Odoo stores a company-dependent value only where it differs from the company's, so their "not no
+        limit" is written as a value here, or they would follow the new choice."""
+        key = str(self.env.company.id)
+        self.env.flush_all()
+        self.env.execute_query(SQL(
+            """
+            UPDATE res_partner
+               SET credit_no_limit = COALESCE(credit_no_limit, '{}'::jsonb) || jsonb_build_object(%(key)s, false)
+             WHERE credit_limit ? %(key)s AND NOT COALESCE(credit_no_limit ? %(key)s, false)
+            """, key=key))
+        self.invalidate_model(["credit_no_limit"])
+
     def _check_tier_assignable(self, tier_id):
         tier = self.env["credit.tier"].browse(tier_id).exists()
         if tier and not tier.active:

@@ -10,3 +10,5 @@ from . import test_credit_xlsx
 from . import test_credit_housekeeping
 from . import test_credit_warning_lock
 from . import test_credit_evidence
+from . import test_credit_limit_paths
+from . import test_credit_invariant

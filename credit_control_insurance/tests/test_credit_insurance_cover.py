@@ -113,6 +113,26 @@ class TestCreditInsuranceCover(CreditControlCommon):
             draft.action_post()
             self.assertEqual(draft.state, "posted")
 
+    def test_cap_without_cover_is_no_credit_not_no_limit(self):
+        """With limits capped by insurer cover, a withdrawn cover or no decision at all caps the limit at the
+        policy's discretionary limit, even for a customer with no limit of its own: at 0 that is no credit, never
+        "no limit"."""
+        self.env.company.credit_insurance_cap_limit = True
+        self.policy.discretionary_limit = 0.0
+        self._cover("granted", "2026-02-01", 1000000.0)
+        self._cover("withdrawn", "2026-06-01")
+        stranger = self._customer("Never Insured", credit_no_limit=True)
+        with freeze_time("2026-06-15"):
+            for buyer, amount in ((self.buyer, 1000000.0), (stranger, 250000.0)):
+                with self.assertRaises(CreditLimitExceeded) as caught:
+                    self._invoice(buyer, amount, "2026-06-15")
+                block = caught.exception.blocks[0]
+                self.assertEqual((block["reason"], block["limit"], block["excess"]), ("limit", 0.0, amount))
+            self.policy.discretionary_limit = 5000.0
+            self._invoice(stranger, 5000.0, "2026-06-15")  # exactly the discretionary limit
+            with self.assertRaises(CreditLimitExceeded):
+                self._invoice(stranger, 0.01, "2026-06-15")
+
     def test_insured_and_uninsured_exposure(self):
         self._cover("granted", "2026-02-01", 20000.0)
         self._invoice(self.buyer, 30000.0, "2026-03-01")
