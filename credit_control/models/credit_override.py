@@ -133,7 +133,8 @@ class CreditOverride(models.Model):
 
     def _credit_covers(self, decision):
         """Whether this unused, unexpired approval covers the refused posting ``decision``: the same customer and
-        refusal, moves it approved with the same signed totals, currencies and customers, and the exposure within its cap."""
+        refusal, moves it approved with the same signed totals, currencies and customers, the exposure within
+        its cap."""
         self.ensure_one()
         moves = self.env["account.move"].browse(decision["move_ids"])
         snapshot = moves._credit_snapshot()

@@ -226,10 +226,10 @@ class TestCreditInvariant(CreditControlCommon):
         cls.receivable = cls.company_data["default_account_receivable"]
         cls.revenue = cls.company_data["default_account_revenue"]
         cls.eur = cls.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
-        cls.terms = {"immediate": cls._term(0), "30 days": cls._term(30),
-                     "instalments": cls.env["account.payment.term"].create({"name": "Half now, half in 30", "line_ids": [
-                         Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 0}),
-                         Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30})]})}
+        instalments = cls.env["account.payment.term"].create({"name": "Half now, half in 30", "line_ids": [
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 0}),
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30})]})
+        cls.terms = {"immediate": cls._term(0), "30 days": cls._term(30), "instalments": instalments}
 
     def test_no_receivable_grows_past_a_limit_without_an_approval(self):
         """The invariants of CreditMachine hold over random sequences (fixed seed in make test)."""
