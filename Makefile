@@ -1,8 +1,9 @@
 # Entry points for users, integrators and CI. Everything goes through scripts/devenv.py.
 PYTHON ?= python3
 SIZE ?= small
+EXAMPLES ?= 2000
 
-.PHONY: run test test-odoo bench lint pot screenshots clean
+.PHONY: run test test-odoo fuzz bench lint pot screenshots clean
 
 run:  ## serve Odoo on http://127.0.0.1:8069 with both modules and demo data (admin/admin)
 	@$(PYTHON) scripts/devenv.py run
@@ -12,6 +13,11 @@ test:  ## every module test, root tests, demo install, upgrade, linters; ends wi
 
 test-odoo:  ## only the Odoo module tests (faster while developing)
 	@$(PYTHON) scripts/devenv.py test --odoo-only
+
+fuzz:  ## the credit invariant test with random seeds and many examples (EXAMPLES=2000), on a scratch database
+	@CREDIT_CONTROL_FUZZ_EXAMPLES=$(EXAMPLES) CREDIT_CONTROL_FUZZ_RANDOM=1 $(PYTHON) scripts/devenv.py exec {python} -m odoo \
+		-c .cache/odoo.conf -d cc_fuzz -i credit_control -u credit_control --without-demo=all --stop-after-init \
+		--test-enable --test-tags /credit_control:TestCreditInvariant --http-port 18972 --log-level=test
 
 bench:  ## build the benchmark database (SIZE=small|large) and run every scenario
 	@$(PYTHON) scripts/devenv.py exec {python} bench/generate.py --preset $(SIZE)

@@ -106,6 +106,33 @@ class TestCreditConcurrency(TwoCursorCase):
             states = self._env(cr)["account.move"].browse(self.move_ids).mapped("state")
         self.assertEqual(states, ["posted", "draft"])
 
+    def test_posting_lock_blocks_no_unrelated_insert(self):
+        """While a posting for the customer holds its lock (not yet committed), another transaction can still
+        create a draft move for that customer and post an invoice for another customer: the lock is
+        ``FOR NO KEY UPDATE``, which the foreign-key checks of new rows (``FOR KEY SHARE``) do not wait for."""
+        first_id, _second_id = self.move_ids
+        with self.registry.cursor() as cr1, self.registry.cursor() as cr2:
+            self._begin(cr1, first_id).action_post()  # holds the Racer's row lock until cr1 ends
+
+            env2 = self._env(cr2)
+            cr2.execute("SET LOCAL lock_timeout = '3s'")
+            racer = env2["res.partner"].browse(self.partner_id)
+            other = env2["res.partner"].create({"name": "Bystander", "is_company": True})
+            other.with_company(env2.company).credit_no_limit = True
+            draft = env2["account.move"].create(self._invoice_vals(racer, invoice_date="2026-06-30"))
+            # Another sales journal: the first one's next number waits for cr1, which is not what is tested.
+            sales = env2["account.journal"].search(
+                [("type", "=", "sale"), ("company_id", "=", self.company_id)], limit=1)
+            journal = sales.copy({"name": "Race Sales", "code": "RACE",
+                                  "default_account_id": sales.default_account_id.id})
+            invoice = env2["account.move"].create(self._invoice_vals(
+                other, invoice_date="2026-06-30", journal_id=journal.id))
+            invoice.action_post()
+            env2.flush_all()
+            self.assertEqual((draft.state, invoice.state), ("draft", "posted"))
+            cr2.rollback()
+            cr1.rollback()
+
 
 @tagged("post_install", "-at_install")
 class TestDunningConcurrency(TwoCursorCase):
