@@ -48,7 +48,14 @@ class CreditDunningCommunication(models.Model):
     line_ids = fields.One2many("credit.dunning.line", "communication_id", string="Invoices", readonly=True)
     move_count = fields.Integer(string="Invoice Count", compute="_compute_move_count")
     amount_due = fields.Monetary(
-        readonly=True, help="Open amount of the invoices of this communication, in company currency, when it was made.")
+        string="Net Amount Due", readonly=True,
+        help="What the customer was asked to pay, in company currency, when it was made: the open amount of the "
+             "invoices of this communication, less the open credits applied to them.")
+    amount_credit = fields.Monetary(
+        string="Credits Applied", readonly=True,
+        help="The customer's open credits (credit notes, payments on account) applied to these invoices, oldest "
+             "invoice first, in company currency.")
+    credit_ids = fields.One2many("credit.dunning.credit", "communication_id", string="Open Credits", readonly=True)
     action_email = fields.Boolean(string="Email", readonly=True)
     action_letter = fields.Boolean(string="Letter", readonly=True)
     action_call = fields.Boolean(string="Phone Call", readonly=True)
@@ -206,13 +213,23 @@ class CreditDunningCommunication(models.Model):
 
     @api.model
     def _credit_dunning_candidates(self, partner_ids=None):
-        """The invoices of these customers (None: all) of the current company due for their next level today.
+        """The invoices of these customers (None: all) of the current company due for a level today, with the
+        customer's net for that level.
 
-        An invoice moves to the level that follows its current one, never further: a long-overdue invoice
-        climbs the ladder one run at a time. It is skipped while it is disputed, while its customer has a
-        pending promise to pay, once it was dunned today, and when the customer's invoices reaching the
-        level add up to less than the level's minimum amount. Its current level is that of its latest dunning
-        line whose communication was not cancelled.
+        - *Entry by age:* an invoice not yet in dunning starts at the highest level its age has reached among
+          the levels that only communicate (email, letter, call).
+        - *Escalation:* an invoice in dunning moves to the level after its current one, one level per run.
+        - A pre-due level is never sent once the invoice is past due: it is skipped.
+        - A level that hands over or restricts (``escalates``) is reached only when an earlier email or letter
+          about the invoice was sent (not cancelled) at least the level's ``spacing_days`` before.
+        - *Net of credits:* the customer's open credits (credit notes, payments on account: negative open
+          receivable lines) are applied to its open invoices, oldest due date first. A level is sent when the
+          net of its invoices is above the level's minimum amount (and above 0).
+
+        An invoice is skipped while it is disputed, while its customer has a pending promise to pay and once it
+        was dunned today. Its current level is that of its latest dunning line whose communication was not
+        cancelled. Rows: move_id, partner_id, level_id, currency_id, date_due, residual, residual_currency (the
+        invoice), net and credit (the level's, company currency).
         """
         company = self.env.company
         today = self._credit_today()
@@ -237,9 +254,23 @@ class CreditDunningCommunication(models.Model):
                    AND l.reconciled IS NOT TRUE
                  GROUP BY m.id
                 HAVING SUM(l.amount_residual) > 0
+            ), credits AS (
+                SELECT p.commercial_partner_id AS partner_id, -SUM(l.amount_residual) AS credit
+                  FROM account_move_line l
+                  JOIN res_partner p ON p.id = l.partner_id
+                 WHERE %(open_credit)s AND p.commercial_partner_id IN (SELECT partner_id FROM items)
+                 GROUP BY 1
+            ), netted AS (
+                -- credits are used up by the oldest invoices first
+                SELECT i.*, GREATEST(LEAST(i.residual, SUM(i.residual) OVER oldest_first - COALESCE(cr.credit, 0)),
+                                     0) AS net
+                  FROM items i
+                  LEFT JOIN credits cr ON cr.partner_id = i.partner_id
+                WINDOW oldest_first AS (PARTITION BY i.partner_id ORDER BY i.date_due, i.move_id)
             ), history AS MATERIALIZED (
                 -- the customers' dunning lines, read once (hash-joined below, however many lines a run adds)
-                SELECT dl.move_id, dl.date, dl.id, lv.offset_days, c.state
+                SELECT dl.move_id, dl.date, dl.id, lv.offset_days, c.state,
+                       c.state IN ('sent', 'done') AND (c.action_email OR c.action_letter) AS written
                   FROM credit_dunning_line dl
                   JOIN credit_dunning_communication c ON c.id = dl.communication_id
                   JOIN credit_dunning_level lv ON lv.id = dl.level_id
@@ -252,9 +283,12 @@ class CreditDunningCommunication(models.Model):
                   FROM history
                  WHERE state != 'cancelled'
                  ORDER BY move_id, date DESC, id DESC
+            ), first_written AS MATERIALIZED (
+                -- the first email or letter about the invoice that was sent (or done)
+                SELECT move_id, MIN(date) AS date FROM history WHERE written GROUP BY move_id
             ), levels AS (
                 SELECT lv.id AS level_id, lv.policy_id, lv.offset_days, COALESCE(lv.min_amount, 0) AS min_amount,
-                       LAG(lv.offset_days) OVER (PARTITION BY lv.policy_id ORDER BY lv.offset_days) AS previous_offset
+                       lv.escalates IS TRUE AS escalates, COALESCE(lv.spacing_days, 0) AS spacing_days
                   FROM credit_dunning_level lv
                   JOIN credit_dunning_policy p ON p.id = lv.policy_id AND p.active
             ), policies AS (
@@ -264,30 +298,65 @@ class CreditDunningCommunication(models.Model):
                   JOIN res_company c ON c.id = %(company)s
                   LEFT JOIN credit_tier t ON t.id = %(partner_tier)s
                  WHERE cp.id IN (SELECT partner_id FROM items)
-            ), due AS (
-                -- the level after the current one: due later than it, and the one before it is not
-                SELECT i.*, nxt.level_id, nxt.offset_days, nxt.min_amount,
-                       SUM(i.residual) OVER (PARTITION BY i.partner_id, nxt.level_id) AS level_total
+            ), sendable AS (
+                -- the levels each invoice may still get: a pre-due level only while it is not past due
+                SELECT i.move_id, i.date_due, lv.*, cur.offset_days AS current_offset
                   FROM items i
                   JOIN policies pol ON pol.partner_id = i.partner_id
+                  JOIN levels lv ON lv.policy_id = pol.policy_id
                   LEFT JOIN reached cur ON cur.move_id = i.move_id
-                  LEFT JOIN dunned_today today ON today.move_id = i.move_id
-                  JOIN levels nxt ON nxt.policy_id = pol.policy_id
-                   AND nxt.offset_days > COALESCE(cur.offset_days, %(floor)s)
-                   AND COALESCE(nxt.previous_offset, %(floor)s) <= COALESCE(cur.offset_days, %(floor)s)
-                 WHERE i.date_due + nxt.offset_days <= %(today)s AND today.move_id IS NULL
+                 WHERE (lv.offset_days >= 0 OR i.date_due >= %(today)s)
+                   AND lv.offset_days > COALESCE(cur.offset_days, %(floor)s)
+            ), entering AS (
+                SELECT DISTINCT ON (move_id) move_id, level_id
+                  FROM sendable
+                 WHERE current_offset IS NULL AND NOT escalates AND date_due + offset_days <= %(today)s
+                 ORDER BY move_id, offset_days DESC
+            ), climbing AS (
+                SELECT DISTINCT ON (move_id) move_id, level_id, date_due, offset_days, escalates, spacing_days
+                  FROM sendable
+                 WHERE current_offset IS NOT NULL
+                 ORDER BY move_id, offset_days
+            ), next_level AS (
+                SELECT move_id, level_id FROM entering
+                 UNION ALL
+                SELECT c.move_id, c.level_id
+                  FROM climbing c
+                  LEFT JOIN first_written w ON w.move_id = c.move_id
+                 WHERE c.date_due + c.offset_days <= %(today)s
+                   AND (NOT c.escalates OR w.date <= %(today)s - c.spacing_days)
+            ), due AS (
+                SELECT n.*, nxt.level_id, lv.offset_days, lv.min_amount,
+                       SUM(n.residual) OVER per_level AS level_total, SUM(n.net) OVER per_level AS level_net
+                  FROM netted n
+                  JOIN next_level nxt ON nxt.move_id = n.move_id
+                  JOIN levels lv ON lv.level_id = nxt.level_id
+                  LEFT JOIN dunned_today today ON today.move_id = n.move_id
+                 WHERE today.move_id IS NULL
+                WINDOW per_level AS (PARTITION BY n.partner_id, nxt.level_id)
             )
-            SELECT move_id, partner_id, level_id, currency_id, date_due, residual, residual_currency
+            SELECT move_id, partner_id, level_id, currency_id, date_due, residual, residual_currency,
+                   level_net AS net, level_total - level_net AS credit
               FROM due
-             WHERE level_total >= min_amount
+             WHERE level_net > 0 AND level_net > min_amount
              ORDER BY partner_id, offset_days, move_id
             """,
             company=company.id, today=today, floor=-(2 ** 31),
+            open_credit=self._credit_open_credit_sql(),
             paused=self.env["credit.payment.promise"]._credit_open_promise_partner_sql(),
             partner_ids=list(partner_ids) if partner_ids is not None else None,
             partner_policy=partners._field_to_sql("cp", "credit_dunning_policy_id"),
             partner_tier=partners._field_to_sql("cp", "credit_tier_id"),
         ))
+
+    @api.model
+    def _credit_open_credit_sql(self):
+        """SQL condition: ``l`` (its partner joined as ``p``) is an open credit of the current company: a posted,
+        unreconciled receivable line with a negative open amount (credit note, payment on account)."""
+        return SQL(
+            "l.company_id = %s AND l.parent_state = 'posted' AND l.reconciled IS NOT TRUE AND l.amount_residual < 0 "
+            "AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')",
+            self.env.company.id)
 
     @api.model
     def _credit_today(self):
@@ -312,13 +381,16 @@ class CreditDunningCommunication(models.Model):
         return {"user_id"}
 
     def _credit_letter_data(self):
-        """The letter's invoices in their own currency, and a total per currency."""
+        """The letter's invoices and the customer's open credits in their own currency, and a total per currency."""
         self.ensure_one()
         return self.partner_id._credit_items_with_totals([{
             "name": line.move_id.name, "invoice_date": line.move_id.invoice_date, "date_due": line.date_due,
             "days_overdue": line.days_overdue, "amount": line.amount_residual, "currency": line.currency_id,
             "disputed": line.move_id.credit_disputed,
-        } for line in self.line_ids])
+        } for line in self.line_ids] + [{
+            "name": credit.move_id.name, "invoice_date": credit.date, "date_due": False, "days_overdue": 0,
+            "amount": credit.amount_residual, "currency": credit.currency_id, "disputed": False, "credit": True,
+        } for credit in self.credit_ids])
 
     @api.model
     def _credit_create_communications(self, candidates, origin):
@@ -346,24 +418,26 @@ class CreditDunningCommunication(models.Model):
             """
             INSERT INTO credit_dunning_communication (
                 partner_id, recipient_id, company_id, level_id, policy_id, stage, date, user_id, state, origin,
-                amount_due, action_email, action_letter, action_call, action_agency, action_legal, action_hold,
-                agency_partner_id, create_uid, create_date, write_uid, write_date)
+                amount_due, amount_credit, action_email, action_letter, action_call, action_agency, action_legal,
+                action_hold, agency_partner_id, create_uid, create_date, write_uid, write_date)
             SELECT v.partner_id, v.recipient_id, %(company)s, lv.id, lv.policy_id, lv.stage, %(today)s, v.user_id,
-                   'draft', %(origin)s, v.amount_due, lv.action_email, lv.action_letter, lv.action_call,
-                   lv.action_agency, lv.action_legal, lv.action_hold, lv.agency_partner_id,
+                   'draft', %(origin)s, v.amount_due, v.amount_credit, lv.action_email, lv.action_letter,
+                   lv.action_call, lv.action_agency, lv.action_legal, lv.action_hold, lv.agency_partner_id,
                    %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM jsonb_to_recordset(%(values)s::jsonb)
-                   AS v(partner_id int, recipient_id int, level_id int, user_id int, amount_due numeric)
+                   AS v(partner_id int, recipient_id int, level_id int, user_id int, amount_due numeric,
+                        amount_credit numeric)
               JOIN credit_dunning_level lv ON lv.id = v.level_id
             RETURNING id, partner_id, level_id
             """,
             origin=origin, values=json.dumps([{
                 "partner_id": partner_id, "recipient_id": recipients.get(partner_id, partner_id),
                 "level_id": level_id, "user_id": users[partner_id].id,
-                "amount_due": sum(row["residual"] for row in rows),
+                "amount_due": rows[0]["net"], "amount_credit": rows[0]["credit"],
             } for (partner_id, level_id), rows in groups.items()]), **stamp,
         ))
         ids = {(partner_id, level_id): communication_id for communication_id, partner_id, level_id in created}
+        self._credit_insert_credits([ids[key] for key, rows in groups.items() if rows[0]["credit"]], stamp)
         self.env.execute_query(SQL(
             """
             INSERT INTO credit_dunning_line (
@@ -384,6 +458,25 @@ class CreditDunningCommunication(models.Model):
         self.env["account.move"].invalidate_model(["credit_dunning_line_ids", "credit_dunning_level_id",
                                                    "credit_dunning_date", "credit_dunning_count"])
         return self.browse(sorted(ids.values()))
+
+    @api.model
+    def _credit_insert_credits(self, communication_ids, stamp):
+        """List on these communications their customer's open credits, a row per credit document, in one insert."""
+        if not communication_ids:
+            return
+        self.env.execute_query(SQL(
+            """
+            INSERT INTO credit_dunning_credit (
+                communication_id, move_id, company_id, date, currency_id, amount_residual, amount_residual_company,
+                create_uid, create_date, write_uid, write_date)
+            SELECT c.id, l.move_id, %(company)s, MIN(l.date), l.currency_id, SUM(l.amount_residual_currency),
+                   SUM(l.amount_residual), %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM credit_dunning_communication c
+              JOIN res_partner p ON p.commercial_partner_id = c.partner_id
+              JOIN account_move_line l ON l.partner_id = p.id
+             WHERE c.id = ANY(%(ids)s) AND %(open_credit)s
+             GROUP BY c.id, l.move_id, l.currency_id
+            """, ids=communication_ids, open_credit=self._credit_open_credit_sql(), **stamp))
 
     def _credit_dispatch(self):
         """Carry out the levels' actions and mark each communication sent, or failed with the reason."""

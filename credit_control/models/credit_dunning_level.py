@@ -64,6 +64,16 @@ class CreditDunningLevel(models.Model):
         "res.users", string="Legal Contact", help="Receives the legal-action activity; a credit manager when empty.")
     action_hold = fields.Boolean(string="Credit Hold",
                                  help="Put the customer on credit hold: no new invoice can be posted.")
+    spacing_days = fields.Integer(
+        string="Days After a Written Reminder", default=14, required=True,
+        help="A level that hands over or restricts (collection agency, legal action, credit hold) is reached only "
+             "when an earlier email or letter about the invoice was sent at least this many days before.",
+    )
+    escalates = fields.Boolean(
+        compute="_compute_stage", store=True,
+        help="It hands over or restricts (collection agency, legal action, credit hold): an invoice never enters "
+             "dunning at such a level, and reaches it only after a written reminder (see the spacing).",
+    )
     stage = fields.Integer(
         compute="_compute_stage", store=True,
         help="1 (reminder) to 5 (legal action), from the strongest action; it feeds the credit rating.",
@@ -77,13 +87,14 @@ class CreditDunningLevel(models.Model):
     def _compute_stage(self):
         for level in self:
             level.stage = next((stage for name, stage in ACTION_STAGES if level[name]), 0)
+            level.escalates = level.action_agency or level.action_legal or level.action_hold
 
     # -------------------------------------------------------------------------
     # CONSTRAINTS
     # -------------------------------------------------------------------------
 
     @api.constrains(*(name for name, _stage in ACTION_STAGES), "mail_template_id", "agency_partner_id",
-                    "agency_template_id", "min_amount")
+                    "agency_template_id", "min_amount", "spacing_days")
     def _check_actions(self):
         for level in self:
             if not level.stage:
@@ -107,10 +118,15 @@ class CreditDunningLevel(models.Model):
                 raise ValidationError(self.env._(
                     "Dunning level %(level)s hands invoices over to a collection agency: choose the email "
                     "template of the hand-over package.", level=level.name))
+            if level.spacing_days < 0:
+                raise ValidationError(self.env._(
+                    "The days after a written reminder of dunning level %(level)s cannot be negative.",
+                    level=level.name))
             if level.min_amount < 0:
                 raise ValidationError(self.env._("The minimum amount of dunning level %(level)s cannot be negative.",
                                                  level=level.name))
 
-    @api.constrains("offset_days", "sequence")
+    @api.constrains("offset_days", "sequence", "action_email", "action_letter", "action_agency", "action_legal",
+                    "action_hold")
     def _check_offset_order(self):
         self.policy_id._check_level_order()

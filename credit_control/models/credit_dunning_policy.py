@@ -34,10 +34,21 @@ class CreditDunningPolicy(models.Model):
 
     @api.constrains("level_ids")
     def _check_level_order(self):
-        """Levels escalate: in sequence order, each is due strictly later than the one before."""
+        """Levels escalate: in sequence order, each is due strictly later than the one before. A level that hands
+        over or restricts follows a written level due on or after the due date, which an overdue invoice can
+        enter at: without one, such a level could never be reached."""
         for policy in self:
             previous = None
+            written = False
             for level in policy.level_ids.sorted(lambda lv: (lv.sequence, lv.id)):
+                if level.escalates and not written:
+                    raise ValidationError(self.env._(
+                        "In dunning policy %(policy)s, level %(level)s hands over or restricts, but no earlier level "
+                        "due on or after the due date sends an email or a letter without handing over or "
+                        "restricting. Add one before it: the customer is told in writing first.",
+                        policy=policy.name, level=level.name))
+                written = written or (level.offset_days >= 0 and not level.escalates
+                                      and (level.action_email or level.action_letter))
                 if previous and level.offset_days <= previous.offset_days:
                     raise ValidationError(self.env._(
                         "In dunning policy %(policy)s, level %(level)s (%(offset)+d days) comes after "

@@ -22,11 +22,15 @@ class CreditPaymentPromise(models.Model):
                                help="Dunning of the customer pauses until this date included.")
     amount = fields.Monetary(string="Promised Amount", required=True, tracking=True)
     promised_by = fields.Char(required=True, help="Who made the promise on the customer's side.")
+    date = fields.Date(string="Recorded On", required=True, readonly=True, default=fields.Date.context_today,
+                       help="Payments and credit notes dated from this day on count towards the promise.")
     user_id = fields.Many2one("res.users", string="Recorded By", required=True, readonly=True,
                               default=lambda self: self.env.user)
     note = fields.Text()
-    paid_amount = fields.Monetary(compute="_compute_paid_amount",
-                                  help="Payments received from the customer since the promise was recorded.")
+    paid_amount = fields.Monetary(
+        compute="_compute_paid_amount",
+        help="The customer's own payments and credit notes reconciled with its receivables, dated from the day the "
+             "promise was recorded on. Insurer indemnities, write-offs and exchange differences do not count.")
     state = fields.Selection(
         selection=[("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancelled", "Cancelled")],
         required=True, default="open", readonly=True, tracking=True, index=True,
@@ -37,20 +41,26 @@ class CreditPaymentPromise(models.Model):
     # COMPUTE
     # -------------------------------------------------------------------------
 
-    @api.depends("partner_id", "company_id")
+    @api.depends("partner_id", "company_id", "date")
     def _compute_paid_amount(self):
-        """Customer payments booked on the receivable since the promise was recorded, in one query."""
-        self.env["account.move.line"].flush_model()
+        """What reconciliations with the customer's receivables took from its payments (bank statement lines
+        included) and credit notes dated on or after the promise's day, in one query. Entries that are neither
+        (an insurer's indemnity, a write-off, an exchange difference) never keep a promise."""
+        self.env.flush_all()
         paid = dict(self.env.execute_query(SQL(
             """
-            SELECT pp.id, SUM(-l.balance)
+            SELECT pp.id, SUM(apr.amount)
               FROM credit_payment_promise pp
               JOIN res_partner p ON p.commercial_partner_id = pp.partner_id
-              JOIN account_move_line l ON l.partner_id = p.id AND l.company_id = pp.company_id
-              JOIN account_move m ON m.id = l.move_id AND m.move_type = 'entry'
-             WHERE pp.id = ANY(%s) AND l.parent_state = 'posted' AND l.balance < 0
-               AND l.create_date >= pp.create_date
-               AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+              JOIN account_move_line dl ON dl.partner_id = p.id AND dl.company_id = pp.company_id
+              JOIN account_partial_reconcile apr ON apr.debit_move_id = dl.id
+              JOIN account_move_line cl ON cl.id = apr.credit_move_id
+              JOIN account_move cm ON cm.id = cl.move_id
+             WHERE pp.id = ANY(%s) AND dl.parent_state = 'posted' AND cm.state = 'posted'
+               AND dl.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+               AND (cm.move_type = 'out_refund' OR cm.origin_payment_id IS NOT NULL
+                    OR cm.statement_line_id IS NOT NULL)
+               AND cm.date >= pp.date
              GROUP BY pp.id
             """, self.ids)))
         for promise in self:

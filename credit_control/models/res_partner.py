@@ -823,15 +823,28 @@ class ResPartner(models.Model):
             "name": line.move_id.name, "invoice_date": line.move_id.invoice_date or line.date,
             "date_due": line.date_maturity, "days_overdue": (today - line.date_maturity).days if line.date_maturity
             else 0, "amount": line.amount_residual_currency, "currency": line.currency_id,
-            "disputed": line.move_id.credit_disputed,
+            "disputed": line.move_id.credit_disputed, "credit": line.amount_residual < 0,
         } for line in self._credit_open_items()])
 
     @api.model
     def _credit_items_with_totals(self, items):
+        """The items with their state in the reader's language (``status``), and a total per currency."""
         totals = {}
         for item in items:
+            item["status"] = self._credit_item_status(item)
             totals[item["currency"]] = totals.get(item["currency"], 0.0) + item["amount"]
         return {"items": items, "totals": sorted(totals.items(), key=lambda total: total[0].name)}
+
+    def _credit_item_status(self, item):
+        """How a letter or statement describes an open item: an open credit, not yet due, due today or overdue."""
+        days = item["days_overdue"]
+        if item.get("credit"):
+            return self.env._("Open credit")
+        if days > 0:
+            return self.env._("%(days)s days overdue", days=days)
+        if days == 0:
+            return self.env._("Due today")
+        return self.env._("Due in %(days)s days", days=-days)
 
     def _credit_dunning_history(self):
         self.ensure_one()

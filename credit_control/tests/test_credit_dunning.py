@@ -85,14 +85,15 @@ class TestCreditDunning(CreditControlCommon):
         self.assertEqual(message.partner_ids, self.customer)
 
     def test_escalation_one_level_per_run(self):
-        invoice = self._invoice(self.customer, 1000.0, "2026-01-01", days=30)  # 120 days overdue on 2026-05-31
+        invoice = self._invoice(self.customer, 1000.0, "2026-01-01", days=30)  # due 2026-01-31
         expected = ["Friendly reminder", "Reminder and call", "Formal letter", "Collection agency", "Legal action"]
-        for day, level_name in zip(["2026-05-31", "2026-06-01", "2026-06-02", "2026-06-03", "2026-06-04"],
+        # -3 days, +15, +30, +45 (the letter of +30 was sent 15 >= 14 days before), +90
+        for day, level_name in zip(["2026-01-28", "2026-02-15", "2026-03-02", "2026-03-17", "2026-05-01"],
                                    expected, strict=True):
             sent = self._run(day)
-            self.assertEqual(sent.level_id.name, level_name, f"one level per run, {day}")
+            self.assertEqual(sent.level_id.name, level_name, f"the level of {day}")
             self.assertEqual(self._levels(invoice), [level_name])
-        self.assertFalse(self._run("2026-06-05"), "the last level is never repeated")
+        self.assertFalse(self._run("2026-05-02"), "the last level is never repeated")
 
         history = invoice.credit_dunning_line_ids
         self.assertEqual(history.sorted("date").mapped("level_id.name"), expected)
@@ -152,8 +153,8 @@ class TestCreditDunning(CreditControlCommon):
         invoices = self.env["account.move"]
         for customer in customers:
             invoices |= self._invoice(customer, 100.0, "2026-01-01", days=30)
-            invoices |= self._invoice(customer, 150.0, "2026-01-10", days=30)
-        with freeze_time("2026-05-31"):
+            invoices |= self._invoice(customer, 150.0, "2026-01-02", days=30)
+        with freeze_time("2026-01-29"):  # 2 and 3 days before the due dates
             done, remaining = self.dunning._credit_run_batch(batch_size=1)
             self.assertEqual((done, remaining), (1, 2))
             # The worker dies after making the second batch's communications, before the commit.
@@ -189,9 +190,9 @@ class TestCreditDunning(CreditControlCommon):
     def test_minimum_amount(self):
         self.policy.level_ids[0].min_amount = 500.0
         self._invoice(self.customer, 300.0, "2026-01-01", days=30)
-        self.assertFalse(self._run("2026-05-31"), "300 is below the level's minimum of 500")
-        self._invoice(self.customer, 300.0, "2026-01-02", days=30)
-        self.assertEqual(len(self._run("2026-06-01").line_ids), 2, "together they reach it")
+        self.assertFalse(self._run("2026-01-28"), "300 is below the level's minimum of 500")
+        self._invoice(self.customer, 300.0, "2026-01-02", days=30)  # due 02-01
+        self.assertEqual(len(self._run("2026-01-29").line_ids), 2, "together they reach it")
 
     # -------------------------------------------------------------------------
     # Holds: disputes and promises to pay
@@ -264,7 +265,7 @@ class TestCreditDunning(CreditControlCommon):
         self.env["mail.blacklist"].create({"email": "blocked@example.com"})
         self._invoice(no_email, 100.0, "2026-01-01", days=30)
         self._invoice(blacklisted, 100.0, "2026-01-01", days=30)
-        sent = self._run("2026-05-31")
+        sent = self._run("2026-01-29")
         self.assertEqual(set(sent.mapped("state")), {"failed"})
         self.assertIn("no valid email address", sent.filtered(lambda c: c.partner_id == no_email).failure_reason)
         self.assertIn("blacklist", sent.filtered(lambda c: c.partner_id == blacklisted).failure_reason)
@@ -274,7 +275,7 @@ class TestCreditDunning(CreditControlCommon):
     def test_draft_levels_wait_for_review(self):
         self.policy.level_ids[0].auto_send = False
         self._invoice(self.customer, 100.0, "2026-01-01", days=30)
-        draft = self._run("2026-05-31")
+        draft = self._run("2026-01-29")
         self.assertEqual(draft.state, "draft")
         self.assertFalse(draft.message_ids.filtered(lambda m: m.message_type == "comment"))
         draft.action_send()
@@ -287,7 +288,7 @@ class TestCreditDunning(CreditControlCommon):
         invoice = self._invoice(self.customer, 1234.5, "2026-01-01", days=30, currency=eur)
         self._invoice(self.customer, 100.0, "2026-01-01", days=30)
         self.policy.level_ids[0].write({"action_email": False, "action_letter": True})
-        sent = self._run("2026-05-31")
+        sent = self._run("2026-01-29")
         self.assertEqual(sent.amount_due, 617.25 + 100.0, "company currency, at the invoice's rate")
         html = self.env["ir.actions.report"]._render_qweb_html(
             "credit_control.report_dunning_letter", sent.ids)[0].decode()
@@ -304,7 +305,7 @@ class TestCreditDunning(CreditControlCommon):
         chinese = self._customer("Wuhan Parts", email="ap@wuhan.example", lang="zh_CN")
         self._invoice(chinese, 100.0, "2026-01-01", days=30)
         self._invoice(self.customer, 100.0, "2026-01-01", days=30)
-        sent = self._run("2026-05-31")
+        sent = self._run("2026-01-29")
         body_zh = sent.filtered(lambda c: c.partner_id == chinese).message_ids[0].body
         body_en = sent.filtered(lambda c: c.partner_id == self.customer).message_ids[0].body
         self.assertIn("友好提醒：请付款。", body_zh)
@@ -313,7 +314,7 @@ class TestCreditDunning(CreditControlCommon):
         self.assertIn("Friendly reminder: please pay.", body_en)
         html = self.env["ir.actions.report"]._render_qweb_html(
             "credit_control.report_dunning_letter", sent.ids)[0].decode()
-        self.assertIn("逾期天数", html)
+        self.assertIn("2 天后到期", html)  # 01-31 is 2 days after 01-29
 
     # -------------------------------------------------------------------------
     # Manual control, statements and exports
@@ -322,7 +323,7 @@ class TestCreditDunning(CreditControlCommon):
     def test_dunning_run_wizard_previews_and_runs_a_selection(self):
         self._invoice(self.customer, 100.0, "2026-01-01", days=30)
         self._invoice(self.other, 100.0, "2026-01-01", days=30)
-        with freeze_time("2026-05-31"):
+        with freeze_time("2026-01-29"):
             wizard = self.env["credit.dunning.wizard"].create({})
             self.assertEqual(wizard.due_partner_count, 2)
             self.assertIn("Acme", wizard.preview)
@@ -368,7 +369,7 @@ class TestCreditDunning(CreditControlCommon):
 
     def test_dunning_activity_export(self):
         self._invoice(self.customer, 100.0, "2026-01-01", days=30)
-        sent = self._run("2026-05-31")
+        sent = self._run("2026-01-29")
         action = sent.action_export_xlsx()
         attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
         sheet = openpyxl.load_workbook(io.BytesIO(attachment.raw)).active
@@ -436,7 +437,7 @@ class TestCreditDunning(CreditControlCommon):
         own = self._customer("Own", credit_tier_id=self.tier_regular.id, credit_dunning_policy_id=strict.id)
         for partner in (in_tier, own, self.customer):
             self._invoice(partner, 100.0, "2026-01-01", days=30)
-        sent = self._run("2026-05-31")
+        sent = self._run("2026-01-28")
         self.assertEqual({c.partner_id.name: c.level_id.name for c in sent},
                          {"Tiered": "Tier reminder", "Own": "Strict reminder", "Acme": "Friendly reminder"})
 

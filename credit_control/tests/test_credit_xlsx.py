@@ -33,8 +33,10 @@ class TestCreditXlsx(XlsxInjectionMixin, CreditControlCommon):
         cls.env.company.credit_dunning_policy_id = cls.env["credit.dunning.policy"].create({
             "name": "Hostile",
             "level_ids": [Command.create({
-                "name": cls.level_name, "offset_days": 0, "action_letter": True, "action_agency": True,
-                "agency_partner_id": cls.agency.id, "message": "Please pay.",
+                "name": "Notice", "sequence": 1, "offset_days": 0, "action_letter": True, "message": "Please pay.",
+            }), Command.create({
+                "name": cls.level_name, "sequence": 2, "offset_days": 1, "spacing_days": 0, "action_letter": True,
+                "action_agency": True, "agency_partner_id": cls.agency.id, "message": "Please pay.",
             })],
         })
         cls.customers = cls.env["res.partner"].concat(*(cls._customer(name) for name in HOSTILE_NAMES))
@@ -46,9 +48,11 @@ class TestCreditXlsx(XlsxInjectionMixin, CreditControlCommon):
         return self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0])).raw
 
     def _dun(self):
-        with freeze_time("2026-02-01"):
-            while self.env["credit.dunning.communication"].sudo()._cron_run_dunning():
-                pass
+        """The notice on 02-01, the hand-over to the agency on 02-02."""
+        for day in ("2026-02-01", "2026-02-02"):
+            with freeze_time(day):
+                while self.env["credit.dunning.communication"].sudo()._cron_run_dunning():
+                    pass
         return self.env["credit.dunning.communication"].search([("partner_id", "in", self.customers.ids)])
 
     def test_writer_keeps_text_as_text_and_numbers_as_numbers(self):
@@ -76,14 +80,14 @@ class TestCreditXlsx(XlsxInjectionMixin, CreditControlCommon):
 
     def test_dunning_activity(self):
         communications = self._dun()
-        self.assertEqual(len(communications), 4)
+        self.assertEqual(len(communications), 8, "4 customers, 2 levels")
         self.assertXlsxInert(self._download(communications.action_export_xlsx()), HOSTILE_NAMES)
 
     def test_statement_and_collection_file(self):
         """The statement and the agency's collection file: hostile reference and level; a credit note's
         negative amount stays a number (-30 = the credit note of 30)."""
         self._invoice(self.customers[0], 30.0, "2026-01-10", move_type="out_refund")
-        communication = self._dun().filtered(lambda c: c.partner_id == self.customers[0])
+        communication = self._dun().filtered(lambda c: c.partner_id == self.customers[0] and c.action_agency)
         collection_file = self.env["ir.attachment"].search([
             ("res_model", "=", communication._name), ("res_id", "=", communication.id)])
         wizard = self.env["credit.statement.wizard"].create({"partner_ids": [Command.set(self.customers[0].ids)]})

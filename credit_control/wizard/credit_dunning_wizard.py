@@ -47,7 +47,7 @@ class CreditDunningWizard(models.TransientModel):
                     "partner": partners.browse(partner_id),
                     "level": levels.browse(level_id),
                     "invoices": ", ".join(moves.browse([row["move_id"] for row in group_rows]).mapped("name")),
-                    "amount": sum(row["residual"] for row in group_rows),
+                    "amount": group_rows[0]["net"],
                 } for (partner_id, level_id), group_rows in groups.items()],
                 "currency": self.env.company.currency_id,
                 "more": max(len(due_partner_ids) - PREVIEW_LIMIT, 0),

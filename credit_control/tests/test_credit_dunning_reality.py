@@ -1,0 +1,244 @@
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+
+from odoo.addons.credit_control.tests.common import CreditControlCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCreditDunningReality(CreditControlCommon):
+    """Dunning that matches the customer's situation: entry by age, spacing before hand-overs, net of credits,
+    promises kept only by the customer's own payments."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        template = cls.env.ref("credit_control.mail_template_dunning")
+        agency = cls.env["res.partner"].create({"name": "Recovery Partners", "email": "files@recovery.example"})
+        levels = [
+            ("Friendly reminder", -3, {"action_email": True}),
+            ("Reminder and call", 15, {"action_email": True, "action_call": True}),
+            ("Formal letter", 30, {"action_email": True, "action_letter": True}),
+            ("Collection agency", 45, {"action_email": True, "action_agency": True, "agency_partner_id": agency.id,
+                                       "action_hold": True}),
+            ("Legal action", 90, {"action_letter": True, "action_legal": True}),
+        ]
+        cls.policy = cls.env["credit.dunning.policy"].create({"name": "Standard", "level_ids": [Command.create({
+            "name": name, "sequence": 10 * index, "offset_days": offset, "mail_template_id": template.id,
+            "message": f"{name}: please pay.", **actions,
+        }) for index, (name, offset, actions) in enumerate(levels, start=1)]})
+        cls.env.company.credit_dunning_policy_id = cls.policy
+        cls.dunning = cls.env["credit.dunning.communication"]
+        cls.customer = cls._customer("Golive Ltd", email="ap@golive.example")
+        for days in (0, 30):  # made here, so that the tests' rollbacks keep them
+            cls._term(days)
+
+    def _run(self, day):
+        before = self.dunning.search([])
+        with freeze_time(day):
+            while self.dunning.sudo()._cron_run_dunning():
+                pass
+        return self.dunning.search([]) - before
+
+    def _level(self, communications, invoice):
+        return communications.filtered(lambda c: invoice in c.line_ids.move_id).level_id.name
+
+    @staticmethod
+    def _body(communication):
+        return communication.message_ids.filtered(lambda m: m.message_type == "comment").body
+
+    def _entry(self, partner, amount, date, invoice):
+        """A journal entry crediting the customer's receivable by ``amount`` (an insurer's indemnity, a write-off),
+        reconciled with ``invoice``."""
+        receivable = invoice.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        move = self.env["account.move"].create({"move_type": "entry", "date": date, "line_ids": [
+            Command.create({"account_id": receivable.account_id.id, "partner_id": partner.id, "credit": amount}),
+            Command.create({"account_id": self.company_data["default_account_expense"].id, "debit": amount}),
+        ]})
+        move.action_post()
+        (move.line_ids.filtered(lambda line: line.account_id == receivable.account_id) | receivable).reconcile()
+        return move
+
+    # -------------------------------------------------------------------------
+    # Entry by age, escalation by spacing
+    # -------------------------------------------------------------------------
+
+    def test_go_live_enters_each_invoice_at_the_level_of_its_age(self):
+        """Invariant: the first run on a company with old overdue invoices sends each invoice the level its age
+        calls for among the levels that only communicate; never a pre-due reminder for an overdue invoice; no
+        agency, legal action or hold before a written reminder was sent 14 days earlier.
+
+        Run on 2026-06-30: due 07-02 (in 2 days), 06-25 (5 days overdue), 06-07 (23), 05-14 (47), 03-16 (106).
+        """
+        not_due = self._invoice(self.customer, 100.0, "2026-06-02", days=30)  # due 07-02
+        five = self._invoice(self.customer, 200.0, "2026-06-25", days=0)
+        twenty_three = self._invoice(self.customer, 300.0, "2026-06-07", days=0)
+        forty_seven = self._invoice(self.customer, 400.0, "2026-05-14", days=0)
+        hundred_six = self._invoice(self.customer, 500.0, "2026-03-16", days=0)
+
+        sent = self._run("2026-06-30")
+        self.assertEqual(self._level(sent, not_due), "Friendly reminder")
+        self.assertFalse(self._level(sent, five), "5 days overdue: past the reminder, before the call (+15)")
+        self.assertEqual(self._level(sent, twenty_three), "Reminder and call")
+        self.assertEqual(self._level(sent, forty_seven), "Formal letter", "the agency (+45) waits for spacing")
+        self.assertEqual(self._level(sent, hundred_six), "Formal letter", "not legal action (+90) on day one")
+        self.assertEqual(len(sent), 3, "one communication per level")
+        self.assertFalse(sent.filtered(lambda c: c.action_agency or c.action_legal or c.action_hold))
+        self.assertFalse(self.customer.credit_hold)
+
+        reminder = sent.filtered(lambda c: c.level_id.name == "Friendly reminder")
+        call = sent.filtered(lambda c: c.level_id.name == "Reminder and call")
+        letter = sent.filtered(lambda c: c.level_id.name == "Formal letter")
+        self.assertIn("Due in <span>2</span> days", self._body(reminder))
+        self.assertNotIn("overdue", self._body(reminder))
+        self.assertIn("<span>23</span> days overdue", self._body(call))
+        self.assertIn("<span>47</span> days overdue", self._body(letter))
+        self.assertIn("<span>106</span> days overdue", self._body(letter))
+        self.assertEqual(letter.amount_due, 900.0)  # 400 + 500
+
+        # 07-13: the letter was sent 13 days ago, the agency waits; the 23-day invoice (now 36) gets its letter,
+        # the 5-day one (now 18) enters at the call.
+        sent = self._run("2026-07-13")
+        self.assertEqual(self._level(sent, twenty_three), "Formal letter")
+        self.assertEqual(self._level(sent, five), "Reminder and call")
+        self.assertFalse(self._level(sent, forty_seven) or self._level(sent, hundred_six))
+        # 07-14: 14 days after the letter, both go to the agency, and the customer is on hold.
+        sent = self._run("2026-07-14")
+        self.assertEqual(self._level(sent, forty_seven), "Collection agency")
+        self.assertEqual(self._level(sent, hundred_six), "Collection agency")
+        self.assertTrue(self.customer.credit_hold)
+        # 07-15: the letter of 06-30 is 15 days old: the 121-day invoice reaches legal action, the 62-day one not.
+        sent = self._run("2026-07-15")
+        self.assertEqual(self._level(sent, hundred_six), "Legal action")
+        self.assertFalse(self._level(sent, forty_seven))
+
+    def test_go_live_text_in_chinese(self):
+        """Invariant: a Chinese customer reads the state of each invoice in Chinese."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"].search([("name", "=", "credit_control")])._update_translations(["zh_CN"])
+        chinese = self._customer("武汉精密零件有限公司", email="ap@wuhan.example", lang="zh_CN")
+        self._invoice(chinese, 300.0, "2026-06-07", days=0)  # 23 days overdue on 06-30
+        self._invoice(chinese, 100.0, "2026-06-02", days=30)  # due 07-02
+        sent = self._run("2026-06-30")
+        call = sent.filtered(lambda c: c.level_id.name == "Reminder and call")
+        reminder = sent - call
+        self.assertIn("逾期 <span>23</span> 天", self._body(call))
+        self.assertIn("<span>2</span> 天后到期", self._body(reminder))
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "credit_control.report_dunning_letter", call.ids)[0].decode()
+        self.assertIn("天", html)
+        self.assertNotIn("days overdue", html)
+
+    def test_a_past_due_invoice_skips_the_pre_due_levels(self):
+        """Invariant: an invoice that got no reminder before its due date never gets one after it: the first
+        level it may get is the first level on or after the due date (+15 here), not before its day."""
+        invoice = self._invoice(self.customer, 100.0, "2026-01-01", days=30)  # due 01-31
+        self.assertFalse(self._run("2026-02-01"), "1 day overdue: the reminder (-3) is skipped")
+        self.assertFalse(self._run("2026-02-14"))
+        self.assertEqual(self._level(self._run("2026-02-15"), invoice), "Reminder and call")
+
+    def test_spacing_is_counted_from_a_written_level(self):
+        """Invariant: a cancelled letter does not count as written; the agency waits for a letter that was sent."""
+        invoice = self._invoice(self.customer, 100.0, "2026-01-01", days=0)
+        letter = self._run("2026-03-01")  # 59 days: the letter
+        self.assertEqual(self._level(letter, invoice), "Formal letter")
+        letter.action_cancel()
+        self.assertEqual(self._level(self._run("2026-03-20"), invoice), "Formal letter", "sent again")
+        self.assertFalse(self._run("2026-04-02"), "13 days after the letter that was sent")
+        self.assertEqual(self._level(self._run("2026-04-03"), invoice), "Collection agency")
+
+    def test_bad_levels_are_refused(self):
+        """Invariant: a negative spacing, or a hand-over with no written level before it, is a clear error."""
+        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
+            self.policy.level_ids.filtered("action_agency").spacing_days = -1
+        with self.assertRaisesRegex(ValidationError, "told in writing first"):
+            self.env["credit.dunning.policy"].create({"name": "Straight to court", "level_ids": [
+                Command.create({"name": "Pre-due", "offset_days": -3, "action_email": True, "sequence": 1,
+                                "mail_template_id": self.env.ref("credit_control.mail_template_dunning").id}),
+                Command.create({"name": "Court", "offset_days": 10, "action_legal": True, "sequence": 2}),
+            ]})
+
+    # -------------------------------------------------------------------------
+    # Net of credits
+    # -------------------------------------------------------------------------
+
+    def test_invoices_offset_by_open_credits_are_not_dunned(self):
+        """Invariant: a customer whose open credit notes cover its invoices (net 0) gets nothing."""
+        self._invoice(self.customer, 1000.0, "2026-01-01", days=30)
+        self._invoice(self.customer, 500.0, "2026-01-05", days=30)
+        self._invoice(self.customer, 1500.0, "2026-01-10", move_type="out_refund")
+        with freeze_time("2026-03-15"):
+            self.assertEqual(self.customer.credit_exposure, 0.0)
+        self.assertFalse(self._run("2026-03-15"))
+
+    def test_partly_offset_customer_is_dunned_for_the_net(self):
+        """Invariant: the communication asks for the invoices less the open credits (oldest invoice first), and
+        lists the credits. 1,000 + 500 invoices, a 400 credit note and a 100 payment on account: net 1,000."""
+        old = self._invoice(self.customer, 1000.0, "2026-01-01", days=30)  # due 01-31, 43 days on 03-15
+        self._invoice(self.customer, 500.0, "2026-01-20", days=30)  # due 02-19, 24 days
+        refund = self._invoice(self.customer, 400.0, "2026-02-01", move_type="out_refund")
+        on_account = self.env["account.payment"].create({
+            "payment_type": "inbound", "partner_type": "customer", "partner_id": self.customer.id,
+            "amount": 100.0, "date": "2026-02-05"})
+        on_account.action_post()
+        sent = self._run("2026-03-15")
+        letter = sent.filtered(lambda c: old in c.line_ids.move_id)
+        call = sent - letter
+        # the 500 credit (400 + 100) goes to the oldest invoice: letter 1,000 - 500 = 500, call 500 - 0 = 500
+        self.assertEqual((letter.amount_due, letter.amount_credit), (500.0, 500.0))
+        self.assertEqual((call.amount_due, call.amount_credit), (500.0, 0.0))
+        self.assertEqual(sorted(letter.credit_ids.mapped("amount_residual")), [-400.0, -100.0])
+        self.assertIn(refund, letter.credit_ids.move_id)
+        body = self._body(letter)
+        self.assertIn(refund.name, body)
+        self.assertIn("Net amount due, after your open credits", body)
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "credit_control.report_dunning_letter", letter.ids)[0].decode()
+        self.assertIn(refund.name, html)
+        self.assertIn("Open credit", html)
+        self.assertIn("500.00", html)
+
+    def test_net_at_the_minimum_is_not_dunned(self):
+        """Invariant: a net at the level's minimum gets nothing; one cent more is dunned.
+        700 - 200 = 500 against a minimum of 500; then 700.01 - 200 = 500.01."""
+        self.policy.level_ids.filtered(lambda lv: lv.name == "Formal letter").min_amount = 500.0
+        invoice = self._invoice(self.customer, 700.0, "2026-01-01", days=30)
+        self._invoice(self.customer, 200.0, "2026-01-05", move_type="out_refund")
+        self.assertFalse(self._run("2026-03-15"))
+        other = self._customer("Cent Ltd", email="ap@cent.example")
+        self._invoice(other, 700.01, "2026-01-01", days=30)
+        self._invoice(other, 200.0, "2026-01-05", move_type="out_refund")
+        sent = self._run("2026-03-16")
+        self.assertEqual(sent.partner_id, other)
+        self.assertAlmostEqual(sent.amount_due, 500.01)
+        self.assertFalse(invoice.credit_dunning_line_ids)
+
+    # -------------------------------------------------------------------------
+    # Promises
+    # -------------------------------------------------------------------------
+
+    def test_promise_is_kept_only_by_the_customers_payments(self):
+        """Invariant: an insurer's indemnity or a write-off (journal entries on the receivable) and a payment
+        dated before the promise do not keep it; the customer's payment dated after it does.
+        Promise of 400 recorded on 06-01: 150 paid on 05-30 (before), 400 indemnity and 100 write-off on 06-02,
+        then 400 paid on 06-05."""
+        invoice = self._invoice(self.customer, 2000.0, "2026-01-01", days=30)
+        self._pay(invoice, 150.0, "2026-05-30")
+        with freeze_time("2026-06-01"):
+            promise = self.env["credit.payment.promise"].create({
+                "partner_id": self.customer.id, "promise_date": "2026-06-10", "amount": 400.0,
+                "promised_by": "Mr Lee"})
+        self.assertEqual(str(promise.date), "2026-06-01")
+        self._entry(self.customer, 400.0, "2026-06-02", invoice)
+        self._entry(self.customer, 100.0, "2026-06-02", invoice)
+        promise.invalidate_recordset(["paid_amount"])
+        self.assertEqual(promise.paid_amount, 0.0)
+        self._run("2026-06-03")
+        self.assertEqual(promise.state, "open")
+        self._pay(invoice, 400.0, "2026-06-05")
+        promise.invalidate_recordset(["paid_amount"])
+        self.assertEqual(promise.paid_amount, 400.0)
+        self._run("2026-06-06")
+        self.assertEqual(promise.state, "kept")
