@@ -184,8 +184,8 @@ class TestCreditEvidence(CreditControlCommon):
         superuser only; from a plain user (over RPC, any method) the run is today's."""
         invoice = self._invoice(self.customer, 1000.0, "2026-03-01", days=30)
         # due 2026-03-31: on 2026-03-20 nothing is due (the reminder comes 3 days before, on 2026-03-28);
-        # on the asked 2026-04-20 the reminder would be due (20 days overdue, the call level at 15 days
-        # comes the run after)
+        # on the asked 2026-04-20 the call is due (20 days overdue: entry by age, the call's 15 days are reached,
+        # and the pre-due reminder is never sent for an overdue item)
         future = {"credit_dunning_date": "2026-04-20"}
         with freeze_time("2026-03-20"):
             wizard = self.env["credit.dunning.wizard"].with_user(self.user).with_context(**future).create(
@@ -203,4 +203,4 @@ class TestCreditEvidence(CreditControlCommon):
             self.assertEqual(wizard.due_partner_count, 1)
             wizard.action_run()
         line = invoice.credit_dunning_line_ids
-        self.assertEqual((str(line.date), line.days_overdue, line.level_id.name), ("2026-04-20", 20, "Reminder"))
+        self.assertEqual((str(line.date), line.days_overdue, line.level_id.name), ("2026-04-20", 20, "Call"))
