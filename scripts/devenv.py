@@ -689,6 +689,18 @@ def table_kept(odoo, dbname, snapshot, table):
     return "" if before else f"{table}: no row in the last release's demo data, nothing was checked"
 
 
+def dunning_items_kept(odoo, dbname):
+    """'' when every dunning line names a receivable line of its own invoice, due on the day it recorded."""
+    [(lines, wrong)] = odoo.sql(dbname, """
+        SELECT COUNT(*), COUNT(*) FILTER (WHERE l.move_id IS DISTINCT FROM dl.move_id
+                                             OR l.date_maturity IS DISTINCT FROM dl.date_due)
+          FROM credit_dunning_line dl LEFT JOIN account_move_line l ON l.id = dl.move_line_id
+    """)
+    if not lines:
+        return "no dunning line in the last release's demo data"
+    return f"{wrong} of {lines} dunning lines name no item of their invoice due on their due date" if wrong else ""
+
+
 def no_limit_kept(odoo, dbname, zero_limits):
     """'' when every customer whose limit was 0 (no limit, before 18.0.1.1.0) now has no limit, else why not."""
     if not odoo.sql(dbname, "SELECT 1 FROM information_schema.columns "
@@ -750,6 +762,8 @@ def upgrade_test(odoo, tally):
         problem = "; ".join(p for p in (table_kept(odoo, dbname, snapshot, t)
                                         for t in ("credit_dunning_communication", "credit_dunning_line")) if p)
         tally.check("upgrade keeps dunning history", not problem, problem)
+        problem = dunning_items_kept(odoo, dbname)
+        tally.check("upgrade gives each dunning line its receivable item", not problem, problem)
         problem = no_limit_kept(odoo, dbname, snapshot["zero_limits"])
         tally.check("upgrade turns a limit of 0 into no limit", not problem, problem)
     finally:

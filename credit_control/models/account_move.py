@@ -2,6 +2,8 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column
 
 from ..exceptions import CreditLimitExceeded
 
@@ -27,6 +29,11 @@ class AccountMove(models.Model):
         string="Disputed Until", copy=False, tracking=True,
         help="Dunning resumes after this date if the dispute is not settled; empty: until the dispute is cleared.",
     )
+    credit_date_due = fields.Date(
+        string="First Open Due Date", compute="_compute_credit_date_due", store=True,
+        help="The due date of the invoice's oldest open instalment (its only one without instalments): the day it "
+             "became, or becomes, overdue. Once paid, the first instalment's.",
+    )
     credit_dunning_level_id = fields.Many2one(
         "credit.dunning.level", string="Dunning Level", compute="_compute_credit_dunning",
         help="The last dunning level this invoice reached (cancelled communications aside).",
@@ -51,6 +58,13 @@ class AccountMove(models.Model):
     # -------------------------------------------------------------------------
     # COMPUTE
     # -------------------------------------------------------------------------
+
+    @api.depends("line_ids.date_maturity", "line_ids.reconciled", "line_ids.account_id.account_type")
+    def _compute_credit_date_due(self):
+        for move in self:
+            items = move.line_ids.filtered(lambda line: line.account_type == "asset_receivable" and line.date_maturity)
+            dates = (items.filtered(lambda line: not line.reconciled) or items).mapped("date_maturity")
+            move.credit_date_due = min(dates) if dates else False
 
     def _compute_credit_dunning(self):
         # Everyone who sees the invoice may see that it was dunned, Credit Control users or not.
@@ -96,6 +110,23 @@ class AccountMove(models.Model):
     # -------------------------------------------------------------------------
     # CRUD
     # -------------------------------------------------------------------------
+
+    def _auto_init(self):
+        """Fill ``credit_date_due`` in SQL on install: a company's years of invoices, not one compute each."""
+        if not column_exists(self.env.cr, "account_move", "credit_date_due"):
+            create_column(self.env.cr, "account_move", "credit_date_due", "date")
+            self.env.cr.execute(SQL(
+                """
+                UPDATE account_move m
+                   SET credit_date_due = d.date_due
+                  FROM (SELECT l.move_id, COALESCE(MIN(l.date_maturity) FILTER (WHERE l.reconciled IS NOT TRUE),
+                                                   MIN(l.date_maturity)) AS date_due
+                          FROM account_move_line l
+                          JOIN account_account a ON a.id = l.account_id AND a.account_type = 'asset_receivable'
+                         GROUP BY l.move_id) d
+                 WHERE d.move_id = m.id
+                """))
+        return super()._auto_init()
 
     def _post(self, soft=True):
         """Post, then enforce credit control on the moves of the call that raise a customer's receivable

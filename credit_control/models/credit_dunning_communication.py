@@ -213,23 +213,24 @@ class CreditDunningCommunication(models.Model):
 
     @api.model
     def _credit_dunning_candidates(self, partner_ids=None):
-        """The invoices of these customers (None: all) of the current company due for a level today, with the
-        customer's net for that level.
+        """The open items of these customers (None: all) of the current company due for a level today, with the
+        customer's net for that level. An item is an invoice's receivable line, one per instalment, on its own
+        due date (``date_maturity``): levels, ages and amounts are per item.
 
-        - *Entry by age:* an invoice not yet in dunning starts at the highest level its age has reached among
-          the levels that only communicate (email, letter, call).
-        - *Escalation:* an invoice in dunning moves to the level after its current one, one level per run.
-        - A pre-due level is never sent once the invoice is past due: it is skipped.
+        - *Entry by age:* an item not yet in dunning starts at the highest level its age has reached among the
+          levels that only communicate (email, letter, call).
+        - *Escalation:* an item in dunning moves to the level after its current one, one level per run.
+        - A pre-due level is never sent once the item is past due: it is skipped.
         - A level that hands over or restricts (``escalates``) is reached only when an earlier email or letter
-          about the invoice was sent (not cancelled) at least the level's ``spacing_days`` before.
+          about the item was sent (not cancelled) at least the level's ``spacing_days`` before.
         - *Net of credits:* the customer's open credits (credit notes, payments on account: negative open
-          receivable lines) are applied to its open invoices, oldest due date first. A level is sent when the
-          net of its invoices is above the level's minimum amount (and above 0).
+          receivable lines) are applied to its open items, oldest due date first. A level is sent when the net
+          of its items is above the level's minimum amount (and above 0).
 
-        An invoice is skipped while it is disputed, while its customer has a pending promise to pay and once it
-        was dunned today. Its current level is that of its latest dunning line whose communication was not
-        cancelled. Rows: move_id, partner_id, level_id, currency_id, date_due, residual, residual_currency (the
-        invoice), net and credit (the level's, company currency).
+        An item is skipped while its invoice is disputed, while its customer has a pending promise to pay and
+        once it was dunned today. Its current level is that of its latest dunning line whose communication was
+        not cancelled. Rows: move_line_id, move_id, partner_id, level_id, currency_id, date_due, residual,
+        residual_currency (the item), net and credit (the level's, company currency).
         """
         company = self.env.company
         today = self._credit_today()
@@ -238,10 +239,10 @@ class CreditDunningCommunication(models.Model):
         return self.env.execute_query_dict(SQL(
             """
             WITH items AS (
-                SELECT m.id AS move_id, m.commercial_partner_id AS partner_id, m.currency_id,
-                       MIN(l.date_maturity) AS date_due,
-                       SUM(l.amount_residual) AS residual,
-                       SUM(l.amount_residual_currency) AS residual_currency
+                -- one item per open receivable line: an invoice with instalments has one per instalment
+                SELECT l.id AS move_line_id, m.id AS move_id, m.commercial_partner_id AS partner_id, m.currency_id,
+                       l.date_maturity AS date_due, l.amount_residual AS residual,
+                       l.amount_residual_currency AS residual_currency
                   FROM account_move m
                   JOIN account_move_line l ON l.move_id = m.id
                  WHERE m.company_id = %(company)s AND m.state = 'posted' AND m.move_type = 'out_invoice'
@@ -251,9 +252,7 @@ class CreditDunningCommunication(models.Model):
                    AND (%(partner_ids)s IS NULL OR m.commercial_partner_id = ANY(%(partner_ids)s))
                    AND m.commercial_partner_id NOT IN (%(paused)s)
                    AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
-                   AND l.reconciled IS NOT TRUE
-                 GROUP BY m.id
-                HAVING SUM(l.amount_residual) > 0
+                   AND l.reconciled IS NOT TRUE AND l.amount_residual > 0
             ), credits AS (
                 SELECT p.commercial_partner_id AS partner_id, -SUM(l.amount_residual) AS credit
                   FROM account_move_line l
@@ -261,15 +260,15 @@ class CreditDunningCommunication(models.Model):
                  WHERE %(open_credit)s AND p.commercial_partner_id IN (SELECT partner_id FROM items)
                  GROUP BY 1
             ), netted AS (
-                -- credits are used up by the oldest invoices first
+                -- credits are used up by the oldest items first
                 SELECT i.*, GREATEST(LEAST(i.residual, SUM(i.residual) OVER oldest_first - COALESCE(cr.credit, 0)),
                                      0) AS net
                   FROM items i
                   LEFT JOIN credits cr ON cr.partner_id = i.partner_id
-                WINDOW oldest_first AS (PARTITION BY i.partner_id ORDER BY i.date_due, i.move_id)
+                WINDOW oldest_first AS (PARTITION BY i.partner_id ORDER BY i.date_due, i.move_line_id)
             ), history AS MATERIALIZED (
                 -- the customers' dunning lines, read once (hash-joined below, however many lines a run adds)
-                SELECT dl.move_id, dl.date, dl.id, lv.offset_days, c.state,
+                SELECT dl.move_line_id, dl.date, dl.id, lv.offset_days, c.state,
                        c.state IN ('sent', 'done') AND (c.action_email OR c.action_letter) AS written
                   FROM credit_dunning_line dl
                   JOIN credit_dunning_communication c ON c.id = dl.communication_id
@@ -277,15 +276,15 @@ class CreditDunningCommunication(models.Model):
                  WHERE dl.company_id = %(company)s
                    AND (%(partner_ids)s IS NULL OR dl.partner_id = ANY(%(partner_ids)s))
             ), dunned_today AS MATERIALIZED (
-                SELECT DISTINCT move_id FROM history WHERE date = %(today)s
+                SELECT DISTINCT move_line_id FROM history WHERE date = %(today)s
             ), reached AS MATERIALIZED (
-                SELECT DISTINCT ON (move_id) move_id, offset_days
+                SELECT DISTINCT ON (move_line_id) move_line_id, offset_days
                   FROM history
                  WHERE state != 'cancelled'
-                 ORDER BY move_id, date DESC, id DESC
+                 ORDER BY move_line_id, date DESC, id DESC
             ), first_written AS MATERIALIZED (
-                -- the first email or letter about the invoice that was sent (or done)
-                SELECT move_id, MIN(date) AS date FROM history WHERE written GROUP BY move_id
+                -- the first email or letter about the item that was sent (or done)
+                SELECT move_line_id, MIN(date) AS date FROM history WHERE written GROUP BY move_line_id
             ), levels AS (
                 SELECT lv.id AS level_id, lv.policy_id, lv.offset_days, COALESCE(lv.min_amount, 0) AS min_amount,
                        lv.escalates IS TRUE AS escalates, COALESCE(lv.spacing_days, 0) AS spacing_days
@@ -299,47 +298,48 @@ class CreditDunningCommunication(models.Model):
                   LEFT JOIN credit_tier t ON t.id = %(partner_tier)s
                  WHERE cp.id IN (SELECT partner_id FROM items)
             ), sendable AS (
-                -- the levels each invoice may still get: a pre-due level only while it is not past due
-                SELECT i.move_id, i.date_due, lv.*, cur.offset_days AS current_offset
+                -- the levels each item may still get: a pre-due level only while it is not past due
+                SELECT i.move_line_id, i.date_due, lv.*, cur.offset_days AS current_offset
                   FROM items i
                   JOIN policies pol ON pol.partner_id = i.partner_id
                   JOIN levels lv ON lv.policy_id = pol.policy_id
-                  LEFT JOIN reached cur ON cur.move_id = i.move_id
+                  LEFT JOIN reached cur ON cur.move_line_id = i.move_line_id
                  WHERE (lv.offset_days >= 0 OR i.date_due >= %(today)s)
                    AND lv.offset_days > COALESCE(cur.offset_days, %(floor)s)
             ), entering AS (
-                SELECT DISTINCT ON (move_id) move_id, level_id
+                SELECT DISTINCT ON (move_line_id) move_line_id, level_id
                   FROM sendable
                  WHERE current_offset IS NULL AND NOT escalates AND date_due + offset_days <= %(today)s
-                 ORDER BY move_id, offset_days DESC
+                 ORDER BY move_line_id, offset_days DESC
             ), climbing AS (
-                SELECT DISTINCT ON (move_id) move_id, level_id, date_due, offset_days, escalates, spacing_days
+                SELECT DISTINCT ON (move_line_id) move_line_id, level_id, date_due, offset_days, escalates,
+                       spacing_days
                   FROM sendable
                  WHERE current_offset IS NOT NULL
-                 ORDER BY move_id, offset_days
+                 ORDER BY move_line_id, offset_days
             ), next_level AS (
-                SELECT move_id, level_id FROM entering
+                SELECT move_line_id, level_id FROM entering
                  UNION ALL
-                SELECT c.move_id, c.level_id
+                SELECT c.move_line_id, c.level_id
                   FROM climbing c
-                  LEFT JOIN first_written w ON w.move_id = c.move_id
+                  LEFT JOIN first_written w ON w.move_line_id = c.move_line_id
                  WHERE c.date_due + c.offset_days <= %(today)s
                    AND (NOT c.escalates OR w.date <= %(today)s - c.spacing_days)
             ), due AS (
                 SELECT n.*, nxt.level_id, lv.offset_days, lv.min_amount,
                        SUM(n.residual) OVER per_level AS level_total, SUM(n.net) OVER per_level AS level_net
                   FROM netted n
-                  JOIN next_level nxt ON nxt.move_id = n.move_id
+                  JOIN next_level nxt ON nxt.move_line_id = n.move_line_id
                   JOIN levels lv ON lv.level_id = nxt.level_id
-                  LEFT JOIN dunned_today today ON today.move_id = n.move_id
-                 WHERE today.move_id IS NULL
+                  LEFT JOIN dunned_today today ON today.move_line_id = n.move_line_id
+                 WHERE today.move_line_id IS NULL
                 WINDOW per_level AS (PARTITION BY n.partner_id, nxt.level_id)
             )
-            SELECT move_id, partner_id, level_id, currency_id, date_due, residual, residual_currency,
+            SELECT move_line_id, move_id, partner_id, level_id, currency_id, date_due, residual, residual_currency,
                    level_net AS net, level_total - level_net AS credit
               FROM due
              WHERE level_net > 0 AND level_net > min_amount
-             ORDER BY partner_id, offset_days, move_id
+             ORDER BY partner_id, offset_days, date_due, move_line_id
             """,
             company=company.id, today=today, floor=-(2 ** 31),
             open_credit=self._credit_open_credit_sql(),
@@ -394,11 +394,11 @@ class CreditDunningCommunication(models.Model):
 
     @api.model
     def _credit_create_communications(self, candidates, origin):
-        """One communication per customer and level, with a line per invoice: one insert per table for the lot.
+        """One communication per customer and level, with a line per item: one insert per table for the lot.
 
         Plain SQL inserts: a run makes tens of thousands of lines, and these records have no ORM-side logic
-        (no tracking, nothing computed from them). The unique (invoice, day) index on the lines makes a
-        concurrent run dunning the same invoice fail instead of dunning it twice.
+        (no tracking, nothing computed from them). The unique (item, day) index on the lines makes a
+        concurrent run dunning the same item fail instead of dunning it twice.
         """
         if not candidates:
             return self.browse()
@@ -441,15 +441,15 @@ class CreditDunningCommunication(models.Model):
         self.env.execute_query(SQL(
             """
             INSERT INTO credit_dunning_line (
-                communication_id, move_id, partner_id, company_id, level_id, date, currency_id, date_due,
-                days_overdue, amount_residual, amount_residual_company, create_uid, create_date, write_uid,
-                write_date)
-            SELECT v.communication_id, v.move_id, v.partner_id, %(company)s, v.level_id, %(today)s, v.currency_id,
-                   v.date_due, %(today)s - v.date_due, v.residual_currency, v.residual,
+                communication_id, move_id, move_line_id, partner_id, company_id, level_id, date, currency_id,
+                date_due, days_overdue, amount_residual, amount_residual_company, create_uid, create_date,
+                write_uid, write_date)
+            SELECT v.communication_id, v.move_id, v.move_line_id, v.partner_id, %(company)s, v.level_id, %(today)s,
+                   v.currency_id, v.date_due, %(today)s - v.date_due, v.residual_currency, v.residual,
                    %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM jsonb_to_recordset(%(values)s::jsonb)
-                   AS v(communication_id int, move_id int, partner_id int, level_id int, currency_id int,
-                        date_due date, residual numeric, residual_currency numeric)
+                   AS v(communication_id int, move_id int, move_line_id int, partner_id int, level_id int,
+                        currency_id int, date_due date, residual numeric, residual_currency numeric)
             """,
             values=json.dumps([{**row, "communication_id": ids[key]} for key, rows in groups.items() for row in rows],
                               default=str),

@@ -198,7 +198,7 @@ class ResPartner(models.Model):
                          ("payment_state", "in", ("not_paid", "partial"))]
         open_ids = dict(moves._read_group(open_invoices, ["commercial_partner_id"], ["id:array_agg"]))
         current = self.env["credit.dunning.line"].sudo()._credit_current_levels(
-            [move_id for move_ids in open_ids.values() for move_id in move_ids])
+            [move_id for move_ids in open_ids.values() for move_id in move_ids], open_only=True)
         levels = {partner: [current[move_id][0] for move_id in move_ids if move_id in current]
                   for partner, move_ids in open_ids.items()}
         disputes = dict(moves._read_group(open_invoices + [("credit_disputed", "=", True)],
@@ -793,7 +793,7 @@ class ResPartner(models.Model):
         return format_amount(self.env, amount, self.env.company.currency_id)
 
     def _credit_dunning_stages(self):
-        """{commercial partner id: highest dunning stage of its open invoices, 1 (reminder) to 5 (legal)}."""
+        """{commercial partner id: highest dunning stage of its open items, 1 (reminder) to 5 (legal)}."""
         self.env.flush_all()
         current = self.env["credit.dunning.line"]._credit_current_levels_sql(
             SQL("dl.company_id = %s AND dl.partner_id = ANY(%s)", self.env.company.id, self.ids))
@@ -801,8 +801,8 @@ class ResPartner(models.Model):
             """
             SELECT cur.partner_id, MAX(cur.stage)
               FROM (%s) cur
-              JOIN account_move m ON m.id = cur.move_id
-             WHERE m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial')
+              JOIN account_move_line l ON l.id = cur.move_line_id
+             WHERE l.parent_state = 'posted' AND l.reconciled IS NOT TRUE
              GROUP BY cur.partner_id
             """, current)))
 

@@ -216,6 +216,75 @@ class TestCreditDunningReality(CreditControlCommon):
         self.assertFalse(invoice.credit_dunning_line_ids)
 
     # -------------------------------------------------------------------------
+    # Instalments
+    # -------------------------------------------------------------------------
+
+    def _instalments(self):
+        """An invoice of 1,000 on 2026-01-01: 500 due 01-31 (30 days) and 500 due 05-01 (120 days)."""
+        term = self.env["account.payment.term"].create({"name": "50/50", "line_ids": [
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 120}),
+        ]})
+        invoice = self._invoice(self.customer, 1000.0, "2026-01-01")
+        invoice.button_draft()
+        invoice.invoice_payment_term_id = term
+        invoice.action_post()
+        first, second = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable").sorted(
+            "date_maturity")
+        self.assertEqual((str(first.date_maturity), str(second.date_maturity), str(invoice.invoice_date_due)),
+                         ("2026-01-31", "2026-05-01", "2026-05-01"))
+        return invoice, first, second
+
+    def test_each_instalment_is_dunned_on_its_own_due_date(self):
+        """Invariant: dunning works per receivable line: an overdue first instalment is dunned on its own due
+        date, for its own amount, while the second (the invoice's due date) is not yet due; each instalment
+        climbs the levels on its own; a paid instalment leaves the customer's level.
+
+        02-20: the first is 20 days overdue (01-31 + 20): it enters at the call (+15) for 500; the second is due
+        in 70 days, before its reminder (-3). 04-28: the first gets the letter (+30, 03-02), the second its
+        pre-due reminder (05-01 - 3 = 04-28)."""
+        invoice, first, second = self._instalments()
+        sent = self._run("2026-02-20")
+        self.assertEqual(sent.level_id.name, "Reminder and call")
+        self.assertEqual((sent.line_ids.move_line_id, sent.line_ids.days_overdue, sent.amount_due),
+                         (first, 20, 500.0))
+        self.assertEqual(str(sent.line_ids.date_due), "2026-01-31")
+        self.assertIn("<span>20</span> days overdue", self._body(sent))
+        self.assertEqual(str(invoice.credit_date_due), "2026-01-31", "overdue since its first instalment")
+
+        sent = self._run("2026-04-28")
+        letter = sent.filtered("action_letter")
+        reminder = sent - letter
+        self.assertEqual((letter.level_id.name, letter.line_ids.move_line_id, letter.amount_due),
+                         ("Formal letter", first, 500.0))
+        self.assertEqual((reminder.level_id.name, reminder.line_ids.move_line_id, reminder.line_ids.days_overdue),
+                         ("Friendly reminder", second, -3))
+        self.assertEqual(invoice.credit_dunning_level_id.name, "Formal letter", "the invoice's highest")
+        self.assertEqual(self.customer.credit_dunning_level_id.name, "Formal letter")
+
+        self._pay(invoice, 500.0, "2026-04-29")  # pays the first instalment
+        self.assertTrue(first.reconciled)
+        self.assertEqual(str(invoice.credit_date_due), "2026-05-01", "only the second is open")
+        self.customer.invalidate_recordset(["credit_dunning_level_id"])
+        self.assertEqual(self.customer.credit_dunning_level_id.name, "Friendly reminder",
+                         "the paid instalment's letter no longer counts")
+        self.assertEqual(self.customer._credit_dunning_stages(), {self.customer.id: 1})
+        # 05-16: the second is 15 days overdue: the call, for its 500 only
+        sent = self._run("2026-05-16")
+        self.assertEqual((sent.level_id.name, sent.line_ids.move_line_id, sent.amount_due),
+                         ("Reminder and call", second, 500.0))
+
+    def test_instalment_credit_goes_to_the_oldest_instalment(self):
+        """Invariant: open credits are applied to the oldest item first, instalments included: a 500 credit note
+        covers the overdue first instalment, so nothing is dunned while the second is not yet due; on the
+        second's reminder day the reminder asks for its 500."""
+        self._instalments()
+        self._invoice(self.customer, 500.0, "2026-01-10", move_type="out_refund")
+        self.assertFalse(self._run("2026-02-20"))
+        sent = self._run("2026-04-28")
+        self.assertEqual((sent.level_id.name, sent.amount_due, sent.amount_credit), ("Friendly reminder", 500.0, 0.0))
+
+    # -------------------------------------------------------------------------
     # Promises
     # -------------------------------------------------------------------------
 

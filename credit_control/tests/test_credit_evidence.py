@@ -122,8 +122,10 @@ class TestCreditEvidence(CreditControlCommon):
         with self.assertRaises(UserError):
             line.unlink()
         other = self._invoice(self.customer, 500.0, "2026-03-01", days=30)
+        item = other.line_ids.filtered(lambda aml: aml.account_type == "asset_receivable")
         with self.assertRaises(UserError):
-            line.create({"communication_id": sent.id, "move_id": other.id, "currency_id": other.currency_id.id})
+            line.create({"communication_id": sent.id, "move_id": other.id, "move_line_id": item.id,
+                         "currency_id": other.currency_id.id})
         self.assertEqual(sent.line_ids.amount_residual, 1000.0)
 
     # -------------------------------------------------------------------------

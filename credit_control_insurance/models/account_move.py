@@ -49,12 +49,13 @@ class AccountMove(models.Model):
     # COMPUTE
     # -------------------------------------------------------------------------
 
-    @api.depends("credit_insured", "invoice_date_due", "credit_insurance_policy_id.max_extension_days")
+    @api.depends("credit_insured", "credit_date_due", "credit_insurance_policy_id.max_extension_days")
     def _compute_credit_insurance_deadline(self):
+        # from the oldest open instalment's due date: the day the invoice became overdue
         for move in self:
             policy = move.credit_insurance_policy_id
-            move.credit_insurance_deadline = move.invoice_date_due + timedelta(days=policy.max_extension_days) \
-                if move.credit_insured and policy and move.invoice_date_due else False
+            move.credit_insurance_deadline = move.credit_date_due + timedelta(days=policy.max_extension_days) \
+                if move.credit_insured and policy and move.credit_date_due else False
 
     def _compute_credit_insurance_claim_count(self):
         for move in self:

@@ -528,13 +528,13 @@ class CreditInsuranceClaim(models.Model):
 
     def _credit_claim_deadline(self):
         """The last day to file: the notification date plus the policy's claim deadline, or, not notified, the
-        earliest due date plus the maximum extension period plus the claim deadline. Override to read it from
-        another source (e.g. the overdue notifications)."""
+        earliest due date (of an open instalment) plus the maximum extension period plus the claim deadline.
+        Override to read it from another source (e.g. the overdue notifications)."""
         self.ensure_one()
         policy = self.policy_id
         if self.notification_date:
             return self.notification_date + timedelta(days=policy.claim_deadline_days)
-        due_dates = [date for date in self.move_ids.mapped("invoice_date_due") if date]
+        due_dates = [date for date in self.move_ids.mapped("credit_date_due") if date]
         if not due_dates:
             return None
         return min(due_dates) + timedelta(days=policy.max_extension_days + policy.claim_deadline_days)

@@ -57,7 +57,7 @@ class CreditInsuranceDemo(models.AbstractModel):
         tianjin = self.env.ref("credit_control.partner_tianjin_machinery")
         invoices = self.env["account.move"].search([
             ("partner_id", "=", tianjin.id), ("credit_insured", "=", True), ("payment_state", "=", "not_paid"),
-            ("invoice_date_due", "<", today)])
+            ("credit_date_due", "<", today)])
         if not invoices:
             return
         notification = self.env["credit.insurance.notification"].create({

@@ -279,8 +279,9 @@ class CreditInsuranceNotification(models.Model):
         """The insured invoices that need work today, in one query, with:
 
         ``new_state`` (the status they must have), ``to_add`` (overdue, deadline within the policy's notice
-        days, in no live notification), ``to_remove`` (paid or no longer posted while in a draft notification)
-        and ``total`` (the number of such invoices before the limit). With ``move_ids``, those invoices only.
+        days, in no live notification), ``to_remove`` (paid, no longer overdue or no longer posted while in a
+        draft notification) and ``total`` (the number of such invoices before the limit). With ``move_ids``,
+        those invoices only. Overdue counts from the first open instalment's due date (``credit_date_due``).
         """
         self.env.flush_all()
         return self.env.execute_query_dict(SQL(
@@ -288,7 +289,7 @@ class CreditInsuranceNotification(models.Model):
             WITH invoice AS (
                 SELECT m.id, m.company_id, m.commercial_partner_id AS partner_id,
                        m.credit_insurance_policy_id AS policy_id, m.credit_insurance_state AS state,
-                       m.credit_insurance_deadline AS deadline, m.invoice_date_due,
+                       m.credit_insurance_deadline AS deadline, m.credit_date_due,
                        n.state AS notification_state,
                        m.state = 'posted' AND m.credit_insured AND m.payment_state NOT IN %(paid)s AS open,
                        m.state = 'posted' AS posted
@@ -304,13 +305,14 @@ class CreditInsuranceNotification(models.Model):
                             WHEN i.notification_state = 'sent' THEN 'notified'
                             WHEN NOT i.open THEN 'covered'
                             WHEN i.deadline < %(today)s THEN 'late'
-                            WHEN i.invoice_date_due < %(today)s THEN 'to_notify'
+                            WHEN i.credit_date_due < %(today)s THEN 'to_notify'
                             ELSE 'covered' END AS new_state,
-                       COALESCE(i.open AND i.invoice_date_due < %(today)s
+                       COALESCE(i.open AND i.credit_date_due < %(today)s
                                 AND i.deadline - pol.notice_days <= %(today)s
                                 AND (i.notification_state IS NULL OR i.notification_state = 'cancelled'), FALSE)
                            AS to_add,
-                       COALESCE(NOT i.open AND i.notification_state = 'draft', FALSE) AS to_remove
+                       COALESCE((NOT i.open OR i.credit_date_due >= %(today)s) AND i.notification_state = 'draft',
+                                FALSE) AS to_remove
                   FROM invoice i
                   JOIN credit_insurance_policy pol ON pol.id = i.policy_id
             )
@@ -367,7 +369,7 @@ class CreditInsuranceNotification(models.Model):
         touched._credit_refresh_totals()
         if emptied := touched.filtered(lambda n: n.state == "draft" and not n.move_ids):
             emptied.write({"state": "cancelled"})
-            body = escape(self.env._("Cancelled: every invoice was paid."))
+            body = escape(self.env._("Cancelled: none of its invoices is overdue any more."))
             emptied._message_log_batch(dict.fromkeys(emptied.ids, body))
         (new - emptied)._credit_schedule_activities()
         self._credit_warn_cover_at_risk([row for row in rows if row["new_state"] == "late" and row["state"] != "late"])

@@ -129,8 +129,8 @@ class ResPartner(models.Model):
         invoices = self.env["account.move"].search([
             ("commercial_partner_id", "=", self.commercial_partner_id.id), ("company_id", "=", self.env.company.id),
             ("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("credit_insured", "=", True),
-            ("payment_state", "in", ("not_paid", "partial")), ("invoice_date_due", "<", today),
-        ], order="invoice_date_due, id")
+            ("payment_state", "in", ("not_paid", "partial")), ("credit_date_due", "<", today),
+        ], order="credit_date_due, id")
         invoices = invoices.filtered(lambda move: move.credit_insurance_policy_id == invoices[:1]
                                      .credit_insurance_policy_id and not move.credit_insurance_claim_ids)
         context = {"default_partner_id": self.commercial_partner_id.id}

@@ -12,8 +12,8 @@ def notification_columns(env, today):
         (env._("Tax ID"), 18, lambda r: r[0].partner_id.vat or "", None),
         (env._("Invoice"), 20, lambda r: r[1].name, None),
         (env._("Invoice Date"), 12, lambda r: r[1].invoice_date, "date"),
-        (env._("Due Date"), 12, lambda r: r[1].invoice_date_due, "date"),
-        (env._("Days Overdue"), 12, lambda r: max(((r[0].date_sent or today) - r[1].invoice_date_due).days, 0), None),
+        (env._("Due Date"), 12, lambda r: r[1].credit_date_due, "date"),
+        (env._("Days Overdue"), 12, lambda r: max(((r[0].date_sent or today) - r[1].credit_date_due).days, 0), None),
         (env._("Amount Due"), 16, lambda r: r[1].amount_residual, "money"),
         (env._("Currency"), 10, lambda r: r[1].currency_id.name, None),
         (env._("Notification Deadline"), 14, lambda r: r[1].credit_insurance_deadline, "date"),
@@ -25,6 +25,6 @@ def notification_columns(env, today):
 def notification_workbook(env, notifications):
     """Every invoice of ``notifications``, by notification then due date."""
     rows = [(notification, move) for notification in notifications
-            for move in notification.move_ids.sorted(lambda m: (m.invoice_date_due, m.name))]
+            for move in notification.move_ids.sorted(lambda m: (m.credit_date_due, m.name))]
     today = fields.Date.context_today(notifications)
     return build_xlsx(rows, env._("Overdue Notification"), notification_columns(env, today))

@@ -145,6 +145,35 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         self.assertEqual(self.invoice.credit_insurance_state, "notified")
         self.assertTrue(self._late_warnings(notification))
 
+    def test_instalment_overdue_starts_the_clock(self):
+        """Invariant: an insured invoice is overdue, for the insurer, from its first open instalment's due date,
+        not from its last (``invoice_date_due``); paying that instalment moves the clock to the next one.
+
+        2,000 on 2026-03-01: 1,000 due 03-31 and 1,000 due 06-29 (120 days). Deadline 03-31 + 60 = 05-30,
+        warned from 05-25; once the first is paid, 06-29 + 60 = 08-28."""
+        term = self.env["account.payment.term"].create({"name": "50/50", "line_ids": [
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 120}),
+        ]})
+        buyer = self._customer("Hubei Pumps")
+        self._cover(buyer, self.policy)
+        invoice = self._invoice(buyer, 2000.0, "2026-03-01", post=False)
+        invoice.invoice_payment_term_id = term
+        invoice.action_post()
+        self.assertEqual((invoice.invoice_date_due, invoice.credit_date_due), (date(2026, 6, 29), date(2026, 3, 31)))
+        self.assertEqual(invoice.credit_insurance_deadline, date(2026, 5, 30))
+        self._run("2026-04-01")
+        self.assertEqual(invoice.credit_insurance_state, "to_notify", "the first instalment is overdue")
+        self._run("2026-05-25")
+        self.assertEqual(self._notifications(buyer).move_ids, invoice)
+
+        self._pay(invoice, 1000.0, "2026-05-26")
+        self.assertEqual(invoice.credit_insurance_deadline, date(2026, 8, 28))
+        self._run("2026-05-27")
+        self.assertEqual(invoice.credit_insurance_state, "covered", "the open instalment is not due yet")
+        self.assertEqual(self._notifications(buyer).state, "cancelled", "nothing overdue left to notify")
+        self.assertFalse(invoice.credit_insurance_notification_id)
+
     def test_paid_before_sending_leaves_the_draft(self):
         self._run("2026-05-25")
         notification = self._notifications()
