@@ -22,6 +22,8 @@
         "views/credit_dunning_policy_views.xml",
         "views/credit_dunning_communication_views.xml",
         "views/credit_payment_promise_views.xml",
+        "views/credit_call_log_views.xml",
+        "wizard/credit_call_wizard_views.xml",
         "wizard/credit_dunning_wizard_views.xml",
         "wizard/credit_statement_wizard_views.xml",
         "views/credit_warning_views.xml",

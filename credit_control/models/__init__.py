@@ -2,6 +2,7 @@ from . import credit_evidence_mixin
 from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile
+from . import credit_call_log
 from . import credit_cash_contingency
 from . import credit_cash_forecast
 from . import credit_cash_kpi
@@ -21,6 +22,7 @@ from . import credit_review
 from . import credit_tier
 from . import credit_warning
 from . import credit_warning_rule
+from . import mail_activity
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -56,6 +56,9 @@ class CreditDunningCommunication(models.Model):
         help="The customer's open credits (credit notes, payments on account) applied to these invoices, oldest "
              "invoice first, in company currency.")
     credit_ids = fields.One2many("credit.dunning.credit", "communication_id", string="Open Credits", readonly=True)
+    call_activity_ids = fields.One2many("mail.activity", "credit_communication_id", string="Call Activities",
+                                        readonly=True, help="The phone calls to make, scheduled on the customer.")
+    call_log_ids = fields.One2many("credit.call.log", "communication_id", string="Calls", readonly=True)
     action_email = fields.Boolean(string="Email", readonly=True)
     action_letter = fields.Boolean(string="Letter", readonly=True)
     action_call = fields.Boolean(string="Phone Call", readonly=True)
@@ -95,7 +98,8 @@ class CreditDunningCommunication(models.Model):
             raise UserError(self.env._("Only sent or failed dunning communications can be marked done."))
         self.sudo().write({"state": "done"})
         self._credit_log(self.env._("Marked done by %(user)s on %(when)s.", **self._credit_who_when()))
-        self.activity_ids.action_feedback(feedback=self.env._("Dunning communication marked done."))
+        (self.activity_ids | self.call_activity_ids).action_feedback(
+            feedback=self.env._("Dunning communication marked done."))
 
     def action_cancel(self):
         """Cancel: a draft is never sent; a sent or failed one (managers only) no longer counts for its invoices'
@@ -108,7 +112,22 @@ class CreditDunningCommunication(models.Model):
                 communication=sent[0].display_name))
         self.sudo().write({"state": "cancelled"})
         self._credit_log(self.env._("Cancelled by %(user)s on %(when)s.", **self._credit_who_when()))
-        self.activity_ids.unlink()
+        (self.activity_ids | self.call_activity_ids).unlink()
+
+    def action_log_call(self):
+        """Open *Log Call* for this communication's customer (and its open call activity)."""
+        self.ensure_one()
+        activity = self.env["mail.activity"].browse(self.env.context.get("credit_call_activity_id")).exists() \
+            or self.call_activity_ids[:1]
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log Call"),
+            "res_model": "credit.call.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_communication_id": self.id, "default_partner_id": self.partner_id.id,
+                        "default_activity_id": activity.id},
+        }
 
     def action_view_invoices(self):
         self.ensure_one()
@@ -537,33 +556,61 @@ class CreditDunningCommunication(models.Model):
                                       attachment_ids=attachments.ids)
 
     def _credit_schedule_activities(self):
-        """The phone calls and legal actions of these communications, as activities created in one go."""
+        """The phone calls (on the customer, linked to the communication, with what the caller needs) and the
+        legal actions of these communications, as activities created in one go."""
         call_type = self.env.ref("mail.mail_activity_data_call")
         legal_type = self.env.ref("credit_control.mail_activity_type_credit_legal")
         model_id = self.env["ir.model"]._get_id(self._name)
+        partner_model_id = self.env["ir.model"]._get_id("res.partner")
         today = self._credit_today()
         legal = self.filtered("action_legal")
         managers = legal.partner_id._credit_responsible_users(managers_only=True) if legal else {}
+        calls = self.filtered("action_call")
+        last_calls = calls.partner_id._credit_last_calls() if calls else {}
         vals_list = []
         for communication in self.filtered(lambda c: c.action_call or c.action_legal):
             values = {"partner": communication.partner_id.name,
                       "amount": communication.partner_id._credit_money(communication.amount_due),
                       "level": communication.level_id.name}
-            common = {"res_model_id": model_id, "res_id": communication.id, "date_deadline": today}
             if communication.action_call:
+                caller = communication.user_id
                 vals_list.append({
-                    **common, "activity_type_id": call_type.id, "user_id": communication.user_id.id,
-                    "summary": self.env._("Call %(partner)s about %(amount)s (%(level)s)", **values),
+                    "res_model_id": partner_model_id, "res_id": communication.partner_id.id,
+                    "credit_communication_id": communication.id, "date_deadline": today,
+                    "activity_type_id": call_type.id, "user_id": caller.id,
+                    "summary": self.with_context(lang=caller.lang).env._(
+                        "Call %(partner)s about %(amount)s (%(level)s)", **values),
+                    "note": communication._credit_call_note(caller, last_calls.get(communication.partner_id.id)),
                 })
             if communication.action_legal:
                 legal_user = communication.level_id.legal_user_id or managers[communication.partner_id.id]
                 vals_list.append({
-                    **common, "activity_type_id": legal_type.id, "user_id": legal_user.id,
+                    "res_model_id": model_id, "res_id": communication.id, "date_deadline": today,
+                    "activity_type_id": legal_type.id, "user_id": legal_user.id,
                     "summary": self.env._("Start legal action against %(partner)s for %(amount)s (%(level)s)",
                                           **values),
                 })
         if vals_list:
             self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(vals_list)
+
+    def _credit_call_contact(self):
+        """Whom to call: the customer's invoicing contact, else the customer."""
+        self.ensure_one()
+        return self.partner_id.child_ids.filtered(lambda c: c.type == "invoice" and (c.phone or c.mobile))[:1] \
+            or self.partner_id
+
+    def _credit_call_note(self, reader, last_call):
+        """The call activity's note, in the caller's language: whom to call and on which numbers, the items with
+        their amounts and ages, and how the last call ended."""
+        self.ensure_one()
+        contact = self._credit_call_contact()
+        env = self.with_context(lang=reader.lang or self.env.lang).env
+        return env["ir.qweb"]._render("credit_control.dunning_call_note", {
+            "communication": self.with_env(env), "contact": contact.with_env(env),
+            "phone": contact.phone or self.partner_id.phone, "mobile": contact.mobile or self.partner_id.mobile,
+            "items": self.with_env(env)._credit_letter_data(),
+            "last_call": last_call.with_env(env) if last_call else False,
+        })
 
     def _credit_mark_invoices(self):
         """Invoices handed over to an agency or to legal carry it, for the filters and the evidence."""

@@ -118,6 +118,8 @@ class ResPartner(models.Model):
         groups=CREDIT_GROUPS)
     credit_promise_ids = fields.One2many("credit.payment.promise", "partner_id", string="Promises to Pay",
                                          groups=CREDIT_GROUPS)
+    credit_call_log_ids = fields.One2many("credit.call.log", "partner_id", string="Collection Calls",
+                                          groups=CREDIT_GROUPS)
     credit_promise_date = fields.Date(
         string="Promised Payment", compute="_compute_credit_dunning", search="_search_credit_promise_date",
         groups=CREDIT_GROUPS, help="Date of the customer's open promise to pay; dunning pauses until then.",
@@ -409,6 +411,24 @@ class ResPartner(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_partner_ids": self.commercial_partner_id.ids},
+        }
+
+    def action_credit_log_call(self):
+        """*Log Call* on the customer, with its open dunning call (the latest) when there is one."""
+        self.ensure_one()
+        customer = self.commercial_partner_id
+        activity = self.env["mail.activity"].search([
+            ("res_model", "=", "res.partner"), ("res_id", "=", customer.id),
+            ("credit_communication_id.company_id", "=", self.env.company.id)], order="date_deadline", limit=1)
+        if activity:
+            return activity.action_credit_log_call()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log Call"),
+            "res_model": "credit.call.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": customer.id},
         }
 
     def action_recompute_credit_profile(self):
@@ -845,6 +865,16 @@ class ResPartner(models.Model):
         if days == 0:
             return self.env._("Due today")
         return self.env._("Due in %(days)s days", days=-days)
+
+    def _credit_last_calls(self):
+        """{commercial partner id: its latest collection call in the current company}, in one query."""
+        calls = self.env["credit.call.log"].sudo().search([
+            ("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "=", self.env.company.id)],
+            order="date desc, id desc")
+        last = {}
+        for call in calls:
+            last.setdefault(call.partner_id.id, call)
+        return last
 
     def _credit_dunning_history(self):
         self.ensure_one()

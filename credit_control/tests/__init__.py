@@ -4,6 +4,7 @@ from . import test_credit_profile
 from . import test_credit_tier
 from . import test_ui
 from . import test_credit_dunning
+from . import test_credit_dunning_calls
 from . import test_credit_dunning_reality
 from . import test_credit_warning
 from . import test_credit_cash_monitor

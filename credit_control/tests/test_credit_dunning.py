@@ -104,7 +104,7 @@ class TestCreditDunning(CreditControlCommon):
 
         communications = history.communication_id
         call = communications.filtered("action_call")
-        self.assertEqual(call.activity_ids.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertEqual(call.call_activity_ids.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
         legal = communications.filtered("action_legal")
         self.assertEqual(legal.activity_ids.user_id, self.legal_user)
         agency = communications.filtered("action_agency")
