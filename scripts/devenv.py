@@ -764,6 +764,19 @@ def upgrade_test(odoo, tally):
         tally.check("upgrade keeps dunning history", not problem, problem)
         problem = dunning_items_kept(odoo, dbname)
         tally.check("upgrade gives each dunning line its receivable item", not problem, problem)
+        [(new_body, kept_copy, old_used)] = odoo.sql(dbname, """
+            SELECT bool_or(strpos(t.body_html ->> 'en_US', 'credit_ids') > 0 AND d.id IS NOT NULL),
+                   bool_or(strpos(t.name ->> 'en_US', '(before 18.0.1.2.0)') > 0),
+                   bool_or(lv.id IS NOT NULL AND d.id IS NULL)
+              FROM mail_template t
+              LEFT JOIN ir_model_data d ON d.model = 'mail.template' AND d.res_id = t.id AND d.noupdate
+                   AND d.module = 'credit_control' AND d.name = 'mail_template_dunning'
+              LEFT JOIN credit_dunning_level lv ON lv.mail_template_id = t.id
+             WHERE t.model = 'credit.dunning.communication'
+        """)
+        tally.check("upgrade gives the dunning email its item states and credits, keeping the old one",
+                    new_body and kept_copy and not old_used,
+                    f"new body: {new_body}, old one kept: {kept_copy}, levels still on the old one: {old_used}")
         problem = no_limit_kept(odoo, dbname, snapshot["zero_limits"])
         tally.check("upgrade turns a limit of 0 into no limit", not problem, problem)
     finally:

@@ -1,0 +1,11 @@
+"""18.0.1.2.0: the dunning levels that used the old dunning email (renamed by pre-migrate) use the new one."""
+
+
+def migrate(cr, version):
+    cr.execute("""
+        UPDATE credit_dunning_level lv
+           SET mail_template_id = d.res_id
+          FROM mail_template old, ir_model_data d
+         WHERE old.id = lv.mail_template_id AND right(old.name ->> 'en_US', 20) = ' (before 18.0.1.2.0)'
+           AND d.module = 'credit_control' AND d.name = 'mail_template_dunning'
+    """)
