@@ -91,13 +91,38 @@ class CreditControlDemo(models.AbstractModel):
         for days_ago in (21, 14, 7, 0):
             dunning.with_context(credit_dunning_date=today - relativedelta(days=days_ago))._credit_run_batch(10000)
         volt = self.env.ref("credit_control.partner_shenzhen_volt")
-        self.env["credit.payment.promise"].create({
+        promise = self.env["credit.payment.promise"].create({
             "partner_id": volt.id,
             "promise_date": today + relativedelta(days=5),
             "amount": 40000.0,
-            "promised_by": "Ms. Chen, finance manager (phone call)",
+            "promised_by": "Ms. Chen, finance manager",
             "note": "Waiting for their customer's payment; will pay on the 5th.",
         })
+        self._load_calls(today, promise)
+
+    def _load_calls(self, today, promise):
+        """Wuhan Steel's call of three weeks ago, answered the next day; Shenzhen Volt's promise, made on the
+        phone today. Tianjin Harbor's call is still to make."""
+        wuhan = self.env.ref("credit_control.partner_wuhan_steel")
+        contact = self.env.ref("credit_control.partner_wuhan_steel_accounts")
+        call = self.env["credit.dunning.communication"].search(
+            [("partner_id", "=", wuhan.id), ("action_call", "=", True)], order="date", limit=1)
+        asked = fields.Datetime.to_datetime(call.date) + relativedelta(hours=10)
+        calls = self.env["credit.call.log"].sudo()
+        calls.create([{
+            "partner_id": wuhan.id, "communication_id": call.id, "date": asked, "contact_id": contact.id,
+            "phone": contact.phone, "outcome": "no_answer", "next_call_date": call.date + relativedelta(days=1),
+            "note": "Voicemail; message left.",
+        }, {
+            "partner_id": wuhan.id, "communication_id": call.id, "date": asked + relativedelta(days=1),
+            "contact_id": contact.id, "phone": contact.mobile, "outcome": "other",
+            "note": "The invoice waits for their CFO's approval; she will call back.",
+        }, {
+            "partner_id": promise.partner_id.id, "date": fields.Datetime.now(), "phone": promise.partner_id.phone,
+            "outcome": "promise", "promise_id": promise.id, "note": promise.note,
+        }])
+        call.call_activity_ids.action_feedback(feedback="Other – The invoice waits for their CFO's approval.")
+        call.sudo().write({"state": "done"})
 
     def _load_decisions(self, today):
         """Last quarter's reviews and one approved override, as a credit manager would have left them."""
