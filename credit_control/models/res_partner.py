@@ -538,12 +538,18 @@ class ResPartner(models.Model):
 
     def _credit_exposure_query(self):
         """SQL: open receivables per commercial partner of the current company and its branches (company
-        currency): the sum of the open residuals of their receivable lines."""
+        currency): the sum of the open residuals of their receivable lines (``exposure``), of those past due
+        (``overdue``), and the past-due items less all open credits, at least 0 (``net_overdue``)."""
         return SQL(
             """
             SELECT p.commercial_partner_id AS partner_id,
                    SUM(l.amount_residual) AS exposure,
-                   SUM(l.amount_residual) FILTER (WHERE l.date_maturity < %(today)s) AS overdue
+                   SUM(l.amount_residual) FILTER (WHERE l.date_maturity < %(today)s) AS overdue,
+                   -- what dunning asks for: the overdue items less every open credit, never below 0
+                   GREATEST(COALESCE(SUM(l.amount_residual) FILTER (WHERE l.amount_residual > 0
+                                                                      AND l.date_maturity < %(today)s), 0)
+                            + COALESCE(SUM(l.amount_residual) FILTER (WHERE l.amount_residual < 0), 0), 0)
+                       AS net_overdue
               FROM account_move_line l
               JOIN res_partner p ON p.id = l.partner_id
              WHERE l.company_id = ANY(%(companies)s)
