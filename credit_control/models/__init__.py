@@ -8,6 +8,7 @@ from . import credit_cash_forecast
 from . import credit_cash_kpi
 from . import credit_control_demo
 from . import credit_dunning_communication
+from . import credit_dunning_letter_report
 from . import credit_dunning_level
 from . import credit_dunning_credit
 from . import credit_dunning_line

@@ -5,6 +5,7 @@ from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.osv import expression
 from odoo.tools import SQL, format_datetime
 
 from ..report.credit_dunning_xlsx import dunning_columns, statement_workbook
@@ -48,9 +49,14 @@ class CreditDunningCommunication(models.Model):
     line_ids = fields.One2many("credit.dunning.line", "communication_id", string="Invoices", readonly=True)
     move_count = fields.Integer(string="Invoice Count", compute="_compute_move_count")
     amount_due = fields.Monetary(
-        string="Net Amount Due", readonly=True,
+        string="Net Amount Due", readonly=True, aggregator=None,
         help="What the customer was asked to pay, in company currency, when it was made: the open amount of the "
-             "invoices of this communication, less the open credits applied to them.")
+             "invoices of this communication, less the open credits applied to them. Not summed: a customer's "
+             "debt is in several communications.")
+    customer_overdue = fields.Monetary(
+        compute="_compute_customer_overdue", aggregator="sum",
+        help="What the customer owes overdue today, less its open credits, in company currency. Group totals "
+             "count each customer once, in the current company.")
     amount_credit = fields.Monetary(
         string="Credits Applied", readonly=True,
         help="The customer's open credits (credit notes, payments on account) applied to these invoices, oldest "
@@ -66,6 +72,12 @@ class CreditDunningCommunication(models.Model):
     action_legal = fields.Boolean(string="Legal Action", readonly=True)
     action_hold = fields.Boolean(string="Credit Hold", readonly=True)
     agency_partner_id = fields.Many2one("res.partner", string="Agency", readonly=True)
+    letter_printed_date = fields.Datetime(string="Letter Printed", readonly=True, copy=False,
+                                          help="When the letter was first printed to be posted.")
+    todo = fields.Boolean(
+        string="To Do", compute="_compute_todo", search="_search_todo",
+        help="Needs a person: a draft to review and send, a letter to print, a call or legal step due today or "
+             "late, or a send that failed.")
 
     # -------------------------------------------------------------------------
     # COMPUTE
@@ -82,6 +94,54 @@ class CreditDunningCommunication(models.Model):
     def _compute_move_count(self):
         for communication in self:
             communication.move_count = len(communication.line_ids)
+
+    @api.depends("partner_id", "company_id")
+    def _compute_customer_overdue(self):
+        for company, communications in self.grouped("company_id").items():
+            overdue = self.env["res.partner"].with_company(company)._credit_net_overdue_by_partner(
+                communications.partner_id.ids)
+            for communication in communications:
+                communication.customer_overdue = overdue.get(communication.partner_id.id, 0.0)
+
+    @api.depends("state", "action_letter", "letter_printed_date", "call_activity_ids.date_deadline",
+                 "activity_ids.date_deadline")
+    @api.depends_context("tz")
+    def _compute_todo(self):
+        todo = self.filtered_domain(self._credit_todo_domain())
+        for communication in self:
+            communication.todo = communication in todo
+
+    def _search_todo(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("To Do can only be searched as set or not set."))
+        if (operator == "=") == value:
+            return self._credit_todo_domain()
+        # x2many conditions do not negate term by term: exclude what is to do instead
+        return [("id", "not in", self._search(self._credit_todo_domain()))]
+
+    @api.model
+    def _credit_todo_domain(self):
+        """What needs a person today: drafts to review or send, failed sends, sent letters not printed yet, and
+        sent communications with a call or legal activity due today or late (a rescheduled call waits)."""
+        today = fields.Date.context_today(self)
+        return expression.OR([
+            [("state", "in", ("draft", "failed"))],
+            [("state", "=", "sent"), ("action_letter", "=", True), ("letter_printed_date", "=", False)],
+            [("state", "=", "sent"), ("call_activity_ids.date_deadline", "<=", today)],
+            [("state", "=", "sent"), ("activity_ids.date_deadline", "<=", today)],
+        ])
+
+    def _read_group_select(self, aggregate_spec, query):
+        """Sum a group's ``customer_overdue`` once per customer, however many communications it has there."""
+        if aggregate_spec != "customer_overdue:sum":
+            return super()._read_group_select(aggregate_spec, query)
+        partners = self.env["res.partner"]
+        self.env["account.move.line"].flush_model()
+        return SQL(
+            "(SELECT COALESCE(SUM(e.net_overdue), 0) FROM (%s) e "
+            "WHERE e.partner_id = ANY(ARRAY_AGG(DISTINCT %s) FILTER (WHERE %s = ANY(%s))))",
+            partners._credit_exposure_query(), self._field_to_sql(self._table, "partner_id", query),
+            self._field_to_sql(self._table, "company_id", query), partners._credit_company_ids())
 
     # -------------------------------------------------------------------------
     # ACTIONS
@@ -502,11 +562,9 @@ class CreditDunningCommunication(models.Model):
         if not self:
             return
         failures = {}
-        for communication in self.filtered("action_email"):
-            if error := communication._credit_email_customer():
+        for communication in self.filtered(lambda c: c.action_email or c.action_agency):
+            if error := communication._credit_send_emails():
                 failures[communication] = error
-        for communication in self.filtered("action_agency"):
-            communication._credit_send_agency_package()
         self._credit_schedule_activities()
         self._credit_mark_invoices()
         self._credit_apply_holds()
@@ -522,6 +580,22 @@ class CreditDunningCommunication(models.Model):
                 "UPDATE credit_dunning_communication SET state = %s, failure_reason = %s, write_uid = %s, "
                 "write_date = %s WHERE id = ANY(%s)", state, reason, self.env.uid, self.env.cr.now(), ids))
         self.invalidate_recordset(["state", "failure_reason", "write_uid", "write_date"])
+
+    def _credit_send_emails(self):
+        """Send this communication's emails (customer, agency); None, or why it failed. A template that cannot
+        be rendered fails this communication alone: what it wrote is rolled back and the run goes on."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                error = self._credit_email_customer() if self.action_email else None
+                if self.action_agency:
+                    self._credit_send_agency_package()
+                return error
+        except UserError as exc:  # mail rendering errors are UserErrors
+            self.env.invalidate_all()
+            # a rendering error ends with the exception: the reason a person can act on
+            reason = next((line for line in reversed(str(exc).splitlines()) if line.strip(" )")), "")[:300]
+            return self.env._("The email could not be prepared: %(error)s", error=reason)
 
     def _credit_email_customer(self):
         """Email the customer its invoices, in its language; None, or why it could not be sent."""

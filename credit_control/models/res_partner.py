@@ -591,6 +591,16 @@ class ResPartner(models.Model):
         ))
         return {pid: (exposure, overdue) for pid, exposure, overdue in rows}
 
+    def _credit_net_overdue_by_partner(self, partner_ids):
+        """{commercial partner id: its overdue items less its open credits, at least 0} in one query."""
+        if not partner_ids:
+            return {}
+        self.env["account.move.line"].flush_model()
+        return dict(self.env.execute_query(SQL(
+            "SELECT partner_id, net_overdue FROM (%s) e WHERE partner_id = ANY(%s)",
+            self._credit_exposure_query(), list(partner_ids),
+        )))
+
     def _credit_receivables_as_of(self, days):
         """[(commercial partner id, day, receivables, overdue receivables)] of these partners (all customers
         when empty) for the current company, as the books stood at each of ``days``.

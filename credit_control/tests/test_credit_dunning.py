@@ -333,7 +333,7 @@ class TestCreditDunning(CreditControlCommon):
             self.assertEqual(wizard.partner_ids, self.customer)
             self.assertNotIn("Globex", wizard.preview)
             action = wizard.action_run()
-            sent = self.dunning.search(action["domain"])
+            sent = self.dunning.search(action["params"]["next"]["domain"])
         self.assertEqual(sent.partner_id, self.customer)
         self.assertEqual(sent.origin, "manual")
         self.assertEqual(self.dunning.search_count([("partner_id", "=", self.other.id)]), 0)

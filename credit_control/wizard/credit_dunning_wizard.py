@@ -68,8 +68,20 @@ class CreditDunningWizard(models.TransientModel):
                 "next": {"type": "ir.actions.act_window_close"}}}
         partner_ids = self.partner_ids.commercial_partner_id.ids
         self.env["credit.payment.promise"]._credit_close_due_promises()
+        before = communications.search([("partner_id", "in", partner_ids)])
         communications._credit_run_batch(len(partner_ids), partner_ids, origin="manual")
+        made = communications.search([("partner_id", "in", partner_ids), ("id", "not in", before.ids)])
+        if not made:
+            return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+                "type": "info", "message": self.env._(
+                    "%(customers)s customers checked: nothing is due for them today.", customers=len(partner_ids)),
+                "next": {"type": "ir.actions.act_window_close"}}}
+        states = dict(made._fields["state"]._description_selection(self.env))
+        counts = ", ".join(f"{len(group)} {states[state]}" for state, group in sorted(made.grouped("state").items()))
         action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_communication_action")
-        action.update(domain=[("partner_id", "in", partner_ids), ("date", "=", fields.Date.context_today(self))],
-                      context={"create": False})
-        return action
+        action.update(domain=[("id", "in", made.ids)], context={"create": False, "search_default_group_level": 1})
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "warning" if "failed" in made.mapped("state") else "success",
+            "message": self.env._("%(customers)s customers checked: %(count)s communications made (%(states)s).",
+                                  customers=len(partner_ids), count=len(made), states=counts),
+            "next": action}}
