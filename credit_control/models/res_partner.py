@@ -876,7 +876,7 @@ class ResPartner(models.Model):
     def _credit_ageing_buckets(self):
         """The ageing buckets as (key, label in the reader's language, most days overdue it holds), in order."""
         return [
-            ("current", self.env._("Current"), 0),
+            ("current", self.env._("Not overdue"), 0),
             ("1_30", self.env._("1–30 days"), 30),
             ("31_60", self.env._("31–60 days"), 60),
             ("61_90", self.env._("61–90 days"), 90),
@@ -887,9 +887,10 @@ class ResPartner(models.Model):
     def _credit_ageing(self, items):
         """The open amount of ``items`` per currency and ageing bucket, in the items' own currency.
 
-        An item falls in the bucket of its days overdue: Current when not yet due or due today (and for a credit
-        without a due date), then 1-30, 31-60, 61-90 and over 90 days. Credit notes and payments on account
-        count, negative, in the bucket of their own due date, so that a currency's buckets add up to its total.
+        An item falls in the bucket of its days overdue: current ("Not overdue") when not yet due or due today
+        (and a credit without a due date), then 1-30, 31-60, 61-90 and over 90 days. Credit notes and payments on
+        account count, negative, in the bucket of their own due date, so that a currency's buckets add up to its
+        total.
 
         :return: [{"currency": res.currency, "amounts": {bucket key: amount}, "total": amount}], by currency name
         """
@@ -903,6 +904,9 @@ class ResPartner(models.Model):
             key = next(key for key, _label, most in buckets if most is None or days <= most)
             row["amounts"][key] += item["amount"]
             row["total"] += item["amount"]
+        for row in ageing.values():
+            row["amounts"] = {key: row["currency"].round(amount) for key, amount in row["amounts"].items()}
+            row["total"] = row["currency"].round(row["total"])
         return sorted(ageing.values(), key=lambda row: row["currency"].name)
 
     def _credit_item_status(self, item):

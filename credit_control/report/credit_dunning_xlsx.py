@@ -76,7 +76,7 @@ def statement_block(env, partner, company, data):
         rows += [[currency.name, (total, "total")] for currency, total in data["totals"]]
         rows += [[], [(env._("Ageing"), "label")],
                  [(env._("Currency"), "header")] + [(label, "header") for _key, label, _days in data["ageing_buckets"]]
-                 + [(env._("Total"), "header")]]
+                 + [(env._("Total Open Amount"), "header")]]
         rows += [[row["currency"].name] + [(row["amounts"][key], "money") for key, _label, _days in
                                            data["ageing_buckets"]] + [(row["total"], "total")]
                  for row in data["ageing"]]
