@@ -14,3 +14,4 @@ from . import test_credit_warning_lock
 from . import test_credit_evidence
 from . import test_credit_limit_paths
 from . import test_credit_invariant
+from . import test_credit_statement
