@@ -5,7 +5,7 @@ import openpyxl
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tests.common import new_test_user
 
 from odoo.addons.credit_control.report.credit_dunning_xlsx import collection_file_workbook, statement_workbook
@@ -17,10 +17,8 @@ BUCKETS = ["current", "1_30", "31_60", "61_90", "over_90"]
 LABELS = ["Not overdue", "1–30 days", "31–60 days", "61–90 days", "Over 90 days"]
 
 
-@tagged("post_install", "-at_install")
-class TestCreditStatement(XlsxInjectionMixin, CreditControlCommon):
-    """Customer statements and dunning letters: ageing, totals, the bank account, the customer's language, and
-    nothing internal in what goes to the customer."""
+class CreditStatementCommon(CreditControlCommon):
+    """A customer, a letter-only dunning policy, a collector and the company's bank account."""
 
     @classmethod
     def setUpClass(cls):
@@ -46,6 +44,11 @@ class TestCreditStatement(XlsxInjectionMixin, CreditControlCommon):
     def _due(self, amount, due, partner=None, currency=None):
         """An invoice of ``amount`` due on ``due`` (payment term of 0 days)."""
         return self._invoice(partner or self.customer, amount, due, days=0, currency=currency)
+
+    def _refund(self, amount, date, partner=None):
+        """A credit note of ``date``, made on that day (without a payment term, it is due the day it is made)."""
+        with freeze_time(date):
+            return self._invoice(partner or self.customer, amount, date, move_type="out_refund")
 
     def _payment_on_account(self, amount, date):
         payment = self.env["account.payment"].create({
@@ -81,6 +84,12 @@ class TestCreditStatement(XlsxInjectionMixin, CreditControlCommon):
         """The first row whose first cell is ``first``."""
         return next(row for row in rows if row[0] == first)
 
+
+@tagged("post_install", "-at_install")
+class TestCreditStatement(XlsxInjectionMixin, CreditStatementCommon):
+    """Customer statements and dunning letters: ageing, totals, the bank account, the customer's language, and
+    nothing internal in what goes to the customer."""
+
     # -------------------------------------------------------------------------
     # Ageing
     # -------------------------------------------------------------------------
@@ -111,7 +120,7 @@ class TestCreditStatement(XlsxInjectionMixin, CreditControlCommon):
         date, and reduce the total by as much: the buckets still add up to the total."""
         self._due(100.0, "2026-06-10")  # 20 days: 1-30
         self._due(200.0, "2026-05-10")  # 21 (May) + 30 = 51 days: 31-60
-        refund = self._invoice(self.customer, 30.0, "2026-05-15", move_type="out_refund")  # 16 + 30 = 46: 31-60
+        refund = self._refund(30.0, "2026-05-15")  # 16 + 30 = 46: 31-60
         payment = self._payment_on_account(20.0, "2026-06-20")  # 10 days: 1-30
         data = self._statement()
         credits = [item for item in data["items"] if item["credit"]]
@@ -147,7 +156,7 @@ class TestCreditStatement(XlsxInjectionMixin, CreditControlCommon):
         the open credits (which have no due date there) as not overdue: it adds up to the letter's net."""
         self._due(100.0, "2026-06-01")  # 29 days: 1-30
         self._due(50.0, "2026-03-01")  # 121 days: over 90
-        self._invoice(self.customer, 30.0, "2026-06-15", move_type="out_refund")
+        self._refund(30.0, "2026-06-15")
         letter = self._letter()
         data = letter._credit_letter_data()
         row = self._ageing(data)
@@ -155,40 +164,6 @@ class TestCreditStatement(XlsxInjectionMixin, CreditControlCommon):
                                           "over_90": 50.0})
         self.assertEqual(row["total"], letter.amount_due, "150 - 30 = 120")
         self.assertEqual(data["date"], letter.date)
-
-    # -------------------------------------------------------------------------
-    # PDF
-    # -------------------------------------------------------------------------
-
-    def test_statement_pdf(self):
-        """Invariant: the statement renders as a PDF, and shows the customer, the currency, the items with the
-        credits, the totals, the ageing and the company's bank account with the request to quote the invoices."""
-        invoice = self._due(100.0, "2026-06-10")
-        refund = self._invoice(self.customer, 30.0, "2026-05-15", move_type="out_refund")
-        report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
-        with freeze_time(TODAY):
-            pdf = report._render_qweb_pdf("credit_control.report_customer_statement", self.customer.ids)[0]
-            html = self._html("credit_control.report_customer_statement", self.customer)
-        self.assertTrue(pdf.startswith(b"%PDF"))
-        for text in [self.customer.name, invoice.name, refund.name, "Open credit", "Currency: USD", "Ageing",
-                     *LABELS, "Total <span>USD</span>", "6222021001122334455", "Test Company Ltd", "Bank of Wuhan",
-                     "WHBKCNBJ", "Please quote the invoice numbers with your payment."]:
-            self.assertIn(text, html)
-
-    def test_letter_pdf(self):
-        """Invariant: the dunning letter renders as a PDF, keeps its texts, and adds the ageing and the bank
-        account; the only staff name on it is the signature's."""
-        invoice = self._due(100.0, "2026-06-01")
-        letter = self._letter()
-        report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
-        pdf = report._render_qweb_pdf("credit_control.report_dunning_letter", letter.ids)[0]
-        self.assertTrue(pdf.startswith(b"%PDF"))
-        html = self._html("credit_control.report_dunning_letter", letter)
-        for text in [invoice.name, "Please pay the invoices below.", "If you have already paid, please ignore",
-                     "Kind regards", "Ageing", *LABELS, "6222021001122334455", "Please quote the invoice numbers",
-                     "Currency: USD", f"Customer: <span>{self.customer.name}</span>"]:
-            self.assertIn(text, html)
-        self.assertEqual(html.count(self.collector.name), 1, "the signature")
 
     def test_no_bank_account_no_payment_block(self):
         """Invariant: a company without a bank account shows no payment block at all, not even empty labels."""
@@ -241,7 +216,7 @@ class TestCreditStatement(XlsxInjectionMixin, CreditControlCommon):
         self.customer = hostile
         self._due(100.0, "2026-06-10", partner=hostile)  # 20 days: 1-30
         self._due(50.0, "2026-03-01", partner=hostile)  # 121 days: over 90
-        self._invoice(hostile, 30.0, "2026-06-30", move_type="out_refund")  # due today: not overdue
+        self._refund(30.0, "2026-06-30", partner=hostile)  # due today: not overdue
         self._letter()
         with freeze_time(TODAY):
             raw = statement_workbook(hostile, self.env.company)
@@ -284,3 +259,39 @@ class TestCreditStatement(XlsxInjectionMixin, CreditControlCommon):
         self.assertEqual(history[1][:3], (datetime(2026, 6, 30), "Formal letter", invoice.name))
         text = self.assertXlsxInert(raw, [])
         self.assertNotIn(self.collector.name, " ".join(text))
+
+
+@tagged("post_install", "-at_install")
+class TestCreditStatementPdf(CreditStatementCommon, HttpCase):
+    """The PDF statement and letter. An HttpCase: wkhtmltopdf fetches the report's assets from the server, which
+    must see this test's transaction (where the asset bundles are made)."""
+
+    def _pdf(self, report, records):
+        return self.env["ir.actions.report"].with_context(force_report_rendering=True)._render_qweb_pdf(
+            report, records.ids)[0]
+
+    def test_statement_pdf(self):
+        """Invariant: the statement renders as a PDF, and shows the customer, the currency, the items with the
+        credits, the totals, the ageing and the company's bank account with the request to quote the invoices."""
+        invoice = self._due(100.0, "2026-06-10")
+        refund = self._refund(30.0, "2026-05-15")
+        self.assertTrue(self._pdf("credit_control.report_customer_statement", self.customer).startswith(b"%PDF"))
+        with freeze_time(TODAY):
+            html = self._html("credit_control.report_customer_statement", self.customer)
+        for text in [self.customer.name, invoice.name, refund.name, "Open credit", "Currency: USD", "Ageing",
+                     *LABELS, "Total <span>USD</span>", "6222021001122334455", "Test Company Ltd", "Bank of Wuhan",
+                     "WHBKCNBJ", "Please quote the invoice numbers with your payment."]:
+            self.assertIn(text, html)
+
+    def test_letter_pdf(self):
+        """Invariant: the dunning letter renders as a PDF, keeps its texts, and adds the ageing and the bank
+        account; the only staff name on it is the signature's."""
+        invoice = self._due(100.0, "2026-06-01")
+        letter = self._letter()
+        self.assertTrue(self._pdf("credit_control.report_dunning_letter", letter).startswith(b"%PDF"))
+        html = self._html("credit_control.report_dunning_letter", letter)
+        for text in [invoice.name, "Please pay the invoices below.", "If you have already paid, please ignore",
+                     "Kind regards", "Ageing", *LABELS, "6222021001122334455", "Please quote the invoice numbers",
+                     "Currency: USD", f"Customer: <span>{self.customer.name}</span>"]:
+            self.assertIn(text, html)
+        self.assertEqual(html.count(self.collector.name), 1, "the signature")
