@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools import SQL, format_datetime
 
-from ..report.credit_dunning_xlsx import dunning_columns, statement_workbook
+from ..report.credit_dunning_xlsx import collection_file_workbook, dunning_columns
 from ..report.xlsx import xlsx_download_action
 
 STATES = [("draft", "Draft"), ("sent", "Sent"), ("done", "Done"), ("cancelled", "Cancelled"), ("failed", "Failed")]
@@ -460,9 +460,11 @@ class CreditDunningCommunication(models.Model):
         return {"user_id"}
 
     def _credit_letter_data(self):
-        """The letter's invoices and the customer's open credits in their own currency, and a total per currency."""
+        """The letter's invoices and the customer's open credits in their own currency, the totals and ageing per
+        currency (see ``res.partner._credit_items_with_totals``), the letter's ``date`` and the company's
+        ``bank`` account for the payment (False when it has none)."""
         self.ensure_one()
-        return self.partner_id._credit_items_with_totals([{
+        data = self.partner_id._credit_items_with_totals([{
             "name": line.move_id.name, "invoice_date": line.move_id.invoice_date, "date_due": line.date_due,
             "days_overdue": line.days_overdue, "amount": line.amount_residual, "currency": line.currency_id,
             "disputed": line.move_id.credit_disputed,
@@ -470,6 +472,8 @@ class CreditDunningCommunication(models.Model):
             "name": credit.move_id.name, "invoice_date": credit.date, "date_due": False, "days_overdue": 0,
             "amount": credit.amount_residual, "currency": credit.currency_id, "disputed": False, "credit": True,
         } for credit in self.credit_ids])
+        data.update(date=self.date, bank=self.company_id._credit_bank_details())
+        return data
 
     @api.model
     def _credit_create_communications(self, candidates, origin):
@@ -609,11 +613,11 @@ class CreditDunningCommunication(models.Model):
         return None
 
     def _credit_send_agency_package(self):
-        """Send the agency the statement of open items and the dunning history of the customer."""
+        """Send the agency the collection file: the customer's statement and its dunning history."""
         self.ensure_one()
         attachment = self.env["ir.attachment"].create({
             "name": self.env._("Collection file %(partner)s.xlsx", partner=self.partner_id.name),
-            "raw": statement_workbook(self.partner_id, self.env.company),
+            "raw": collection_file_workbook(self.partner_id, self.env.company),
             "res_model": self._name,
             "res_id": self.id,
         })

@@ -188,6 +188,20 @@ class ResCompany(models.Model):
         self.env["credit.warning.rule"].sudo()._credit_create_defaults(self)
         self.env["credit.cash.contingency"].sudo()._credit_create_defaults(self)
 
+    def _credit_bank_details(self):
+        """The bank account customers pay to, as shown on statements and letters: the company's first one, or
+        False when it has none (the documents then show no payment block at all)."""
+        self.ensure_one()
+        bank = self.partner_id.sudo().bank_ids[:1]
+        if not bank:
+            return False
+        return {
+            "holder": bank.acc_holder_name or self.name,
+            "bank": bank.bank_id.name or "",
+            "acc_number": bank.acc_number,
+            "bic": bank.bank_bic or "",
+        }
+
     def _credit_rating_config(self):
         """Weights and grade bands as plain values, read once for a whole batch of customers."""
         self.ensure_one()

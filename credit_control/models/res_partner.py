@@ -852,24 +852,72 @@ class ResPartner(models.Model):
         ], order="date_maturity, id")
 
     def _credit_statement_data(self):
-        """Open items of the statement report: one per receivable item, in its own currency, and totals."""
+        """What a statement shows, PDF and XLSX alike: one item per open receivable item (credit notes and
+        payments on account included) in its own currency, the totals and ageing per currency, the statement's
+        ``date``, and the company's ``bank`` account for the payment (False when it has none)."""
         self.ensure_one()
         today = fields.Date.context_today(self)
-        return self._credit_items_with_totals([{
+        data = self._credit_items_with_totals([{
             "name": line.move_id.name, "invoice_date": line.move_id.invoice_date or line.date,
             "date_due": line.date_maturity, "days_overdue": (today - line.date_maturity).days if line.date_maturity
             else 0, "amount": line.amount_residual_currency, "currency": line.currency_id,
             "disputed": line.move_id.credit_disputed, "credit": line.amount_residual < 0,
         } for line in self._credit_open_items()])
+        data.update(date=today, bank=self.env.company._credit_bank_details())
+        return data
 
     @api.model
     def _credit_items_with_totals(self, items):
-        """The items with their state in the reader's language (``status``), and a total per currency."""
+        """The items with their state in the reader's language (``status``), a total per currency, and the
+        ageing of each currency's total (``ageing_buckets``, ``ageing``, see ``_credit_ageing``)."""
         totals = {}
         for item in items:
             item["status"] = self._credit_item_status(item)
             totals[item["currency"]] = totals.get(item["currency"], 0.0) + item["amount"]
-        return {"items": items, "totals": sorted(totals.items(), key=lambda total: total[0].name)}
+        return {
+            "items": items,
+            "totals": sorted(totals.items(), key=lambda total: total[0].name),
+            "currencies": sorted({item["currency"] for item in items}, key=lambda currency: currency.name),
+            "ageing_buckets": self._credit_ageing_buckets(),
+            "ageing": self._credit_ageing(items),
+        }
+
+    @api.model
+    def _credit_ageing_buckets(self):
+        """The ageing buckets as (key, label in the reader's language, most days overdue it holds), in order."""
+        return [
+            ("current", self.env._("Not overdue"), 0),
+            ("1_30", self.env._("1–30 days"), 30),
+            ("31_60", self.env._("31–60 days"), 60),
+            ("61_90", self.env._("61–90 days"), 90),
+            ("over_90", self.env._("Over 90 days"), None),
+        ]
+
+    @api.model
+    def _credit_ageing(self, items):
+        """The open amount of ``items`` per currency and ageing bucket, in the items' own currency.
+
+        An item falls in the bucket of its days overdue: current ("Not overdue") when not yet due or due today
+        (and a credit without a due date), then 1-30, 31-60, 61-90 and over 90 days. Credit notes and payments on
+        account count, negative, in the bucket of their own due date, so that a currency's buckets add up to its
+        total.
+
+        :return: [{"currency": res.currency, "amounts": {bucket key: amount}, "total": amount}], by currency name
+        """
+        buckets = self._credit_ageing_buckets()
+        ageing = {}
+        for item in items:
+            row = ageing.setdefault(item["currency"], {
+                "currency": item["currency"], "amounts": dict.fromkeys([key for key, _label, _days in buckets], 0.0),
+                "total": 0.0})
+            days = item["days_overdue"] if item["date_due"] else 0
+            key = next(key for key, _label, most in buckets if most is None or days <= most)
+            row["amounts"][key] += item["amount"]
+            row["total"] += item["amount"]
+        for row in ageing.values():
+            row["amounts"] = {key: row["currency"].round(amount) for key, amount in row["amounts"].items()}
+            row["total"] = row["currency"].round(row["total"])
+        return sorted(ageing.values(), key=lambda row: row["currency"].name)
 
     def _credit_item_status(self, item):
         """How a letter or statement describes an open item: an open credit, not yet due, due today or overdue."""

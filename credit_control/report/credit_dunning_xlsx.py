@@ -1,8 +1,11 @@
-"""Dunning exports: the dunning activity, and a customer's statement of open items with its dunning history."""
+"""Dunning exports: the dunning activity, a customer's statement of open items, and the collection file of an
+agency (the statement and the dunning history).
 
-from odoo import fields
+The statement goes to the customer and the collection file to an agency: neither holds anything internal, such
+as the names of the staff who dunned.
+"""
 
-from .xlsx import build_xlsx_sheets
+from .xlsx import BlockSheet, build_xlsx_sheets
 
 
 def dunning_columns(env):
@@ -51,16 +54,73 @@ def history_columns(env):
         (env._("Currency"), 10, lambda line: line.currency_id.name, None),
         (env._("Open Amount"), 16, lambda line: line.amount_residual, "money"),
         (env._("State"), 12, lambda line: states.get(line.state, ""), None),
-        (env._("Responsible"), 20, lambda line: line.communication_id.user_id.name or "", None),
+    ]
+
+
+def statement_block(env, partner, company, data):
+    """The statement's first sheet: who and when, the totals and ageing per currency, and where to pay."""
+    currencies = data["currencies"] or [company.currency_id]
+    rows = [
+        [(env._("Statement of Open Items"), "title")],
+        [],
+        [(env._("Company"), "label"), company.name],
+        [(env._("Customer"), "label"), partner.commercial_partner_id.name],
+        [(env._("Statement Date"), "label"), (data["date"], "date")],
+        [(env._("Currency"), "label"), ", ".join(currency.name for currency in currencies)],
+        [],
+    ]
+    if not data["items"]:
+        rows.append([env._("You have no open items with us. Thank you!")])
+    else:
+        rows.append([(env._("Currency"), "header"), (env._("Total Open Amount"), "header")])
+        rows += [[currency.name, (total, "total")] for currency, total in data["totals"]]
+        rows += [[], [(env._("Ageing"), "label")],
+                 [(env._("Currency"), "header")] + [(label, "header") for _key, label, _days in data["ageing_buckets"]]
+                 + [(env._("Total Open Amount"), "header")]]
+        rows += [[row["currency"].name] + [(row["amounts"][key], "money") for key, _label, _days in
+                                           data["ageing_buckets"]] + [(row["total"], "total")]
+                 for row in data["ageing"]]
+        rows += payment_rows(env, data["bank"])
+    return BlockSheet(env._("Statement"), rows, [24, 18, 14, 14, 14, 14, 16])
+
+
+def payment_rows(env, bank):
+    """The company's bank account and how to pay, or nothing when the company has no bank account."""
+    if not bank:
+        return []
+    rows = [[], [(env._("Payment"), "label")],
+            [env._("Account Holder"), bank["holder"]]]
+    if bank["bank"]:
+        rows.append([env._("Bank"), bank["bank"]])
+    rows.append([env._("Account Number"), bank["acc_number"]])
+    if bank["bic"]:
+        rows.append([env._("BIC"), bank["bic"]])
+    rows.append([env._("Please quote the invoice numbers with your payment.")])
+    return rows
+
+
+def _statement_sheets(partner, company):
+    env = partner.with_company(company).with_context(lang=partner.lang or "en_US").env
+    partner = partner.with_env(env)
+    data = partner._credit_statement_data()
+    return env, partner, [
+        statement_block(env, partner, company, data),
+        (env._("Open Items"), partner._credit_open_items(), open_item_columns(env, data["date"])),
     ]
 
 
 def statement_workbook(partner, company):
-    """The customer's open items and dunning history in ``company``, in the customer's language, as bytes."""
-    env = partner.with_company(company).with_context(lang=partner.lang or "en_US").env
-    partner = partner.with_env(env)
-    today = fields.Date.context_today(partner)
-    return build_xlsx_sheets([
-        (env._("Open Items"), partner._credit_open_items(), open_item_columns(env, today)),
+    """The customer's statement in ``company``, in the customer's language, as bytes: a first sheet with the
+    header, the totals and ageing per currency and the bank account, then the open items, credit notes and
+    payments on account included. Nothing internal: it goes to the customer."""
+    _env, _partner, sheets = _statement_sheets(partner, company)
+    return build_xlsx_sheets(sheets)
+
+
+def collection_file_workbook(partner, company):
+    """The collection file handed to an agency, as bytes, in the customer's language: the customer's statement
+    and its dunning history, without the names of the staff who dunned."""
+    env, partner, sheets = _statement_sheets(partner, company)
+    return build_xlsx_sheets(sheets + [
         (env._("Dunning History"), partner._credit_dunning_history(), history_columns(env)),
     ])

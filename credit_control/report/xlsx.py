@@ -5,6 +5,7 @@ and insurers, so no text from the database may become a formula, a link or a num
 """
 
 import io
+from collections import namedtuple
 
 import xlsxwriter
 
@@ -51,8 +52,19 @@ def build_xlsx(records, sheet_title, columns):
     return build_xlsx_sheets([(sheet_title, records, columns)])
 
 
+class BlockSheet(namedtuple("BlockSheet", "title rows widths")):
+    """A sheet written row by row, for a header block, totals and the like, rather than a list of records.
+
+    ``rows``: lists of cells, an empty list for a blank row; a cell is a value, or (value, format) where format is
+    one of ``build_xlsx``'s, "title", "label" (bold), "header" or "total" (bold money). ``widths``: of the columns.
+    """
+
+    __slots__ = ()
+
+
 def build_xlsx_sheets(sheets):
-    """A workbook with one sheet per (title, records, columns), laid out as in ``build_xlsx``."""
+    """A workbook with one sheet per (title, records, columns), laid out as in ``build_xlsx``, or per
+    ``BlockSheet``. Every cell of either kind is written by ``write_cell`` (dates by ``write_datetime``)."""
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, WORKBOOK_OPTIONS)
     formats = {
@@ -62,8 +74,15 @@ def build_xlsx_sheets(sheets):
         "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
         "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
         "wrap": workbook.add_format({"text_wrap": True}),
+        "title": workbook.add_format({"bold": True, "font_size": 14}),
+        "label": workbook.add_format({"bold": True}),
+        "total": workbook.add_format({"bold": True, "num_format": "#,##0.00", "top": 1}),
     }
-    for sheet_title, records, columns in sheets:
+    for entry in sheets:
+        if isinstance(entry, BlockSheet):
+            _write_block_sheet(workbook.add_worksheet(entry.title[:31]), entry, formats)
+            continue
+        sheet_title, records, columns = entry
         sheet = workbook.add_worksheet(sheet_title[:31])
         for col, (title, width, _getter, fmt) in enumerate(columns):
             write_cell(sheet, 0, col, title, formats["header"])
@@ -79,6 +98,18 @@ def build_xlsx_sheets(sheets):
         sheet.autofilter(0, 0, max(len(records), 1), len(columns) - 1)
     workbook.close()
     return output.getvalue()
+
+
+def _write_block_sheet(sheet, block, formats):
+    for col, width in enumerate(block.widths):
+        sheet.set_column(col, col, width)
+    for row, cells in enumerate(block.rows):
+        for col, cell in enumerate(cells):
+            value, fmt = cell if isinstance(cell, tuple) else (cell, None)
+            if fmt in ("date", "datetime") and value:
+                sheet.write_datetime(row, col, value, formats[fmt])
+            else:
+                write_cell(sheet, row, col, value, formats.get(fmt))
 
 
 def xlsx_download_action(records, sheet_title, columns, filename):

@@ -15,3 +15,4 @@ from . import test_credit_evidence
 from . import test_credit_limit_paths
 from . import test_credit_invariant
 from . import test_credit_dunning_todo
+from . import test_credit_statement

@@ -113,7 +113,7 @@ class TestCreditDunning(CreditControlCommon):
         self.assertEqual(package.attachment_ids.mimetype,
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         workbook = openpyxl.load_workbook(io.BytesIO(package.attachment_ids.raw))
-        self.assertEqual(workbook.sheetnames, ["Open Items", "Dunning History"])
+        self.assertEqual(workbook.sheetnames, ["Statement", "Open Items", "Dunning History"])
         self.assertEqual(workbook["Open Items"]["A2"].value, invoice.name)
         self.assertEqual(workbook["Dunning History"].max_row, 1 + 4, "every step so far, this one included")
 
