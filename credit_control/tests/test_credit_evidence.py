@@ -151,7 +151,7 @@ class TestCreditEvidence(CreditControlCommon):
         with freeze_time("2026-04-01"):
             action = self.env["credit.dunning.wizard"].with_user(self.user).create(
                 {"partner_ids": [Command.set(other.ids)]}).action_run()
-            manual = self.dunning.search(action["domain"])
+            manual = self.dunning.search(action["params"]["next"]["domain"])
             self.assertEqual((manual.origin, manual.state, manual.line_ids.amount_residual), ("manual", "draft", 300.0))
             manual.with_user(self.user).action_cancel()
         self.assertEqual(manual.state, "cancelled")

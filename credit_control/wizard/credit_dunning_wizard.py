@@ -79,7 +79,7 @@ class CreditDunningWizard(models.TransientModel):
         states = dict(made._fields["state"]._description_selection(self.env))
         counts = ", ".join(f"{len(group)} {states[state]}" for state, group in sorted(made.grouped("state").items()))
         action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_dunning_communication_action")
-        action.update(domain=[("id", "in", made.ids)], context={"create": False, "search_default_group_level": 1})
+        action.update(domain=[("id", "in", made.ids)], context={"create": False})
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
             "type": "warning" if "failed" in made.mapped("state") else "success",
             "message": self.env._("%(customers)s customers checked: %(count)s communications made (%(states)s).",
