@@ -16,3 +16,4 @@ from . import test_credit_limit_paths
 from . import test_credit_invariant
 from . import test_credit_dunning_todo
 from . import test_credit_statement
+from . import test_credit_dunning_queries
