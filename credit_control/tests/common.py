@@ -1,3 +1,5 @@
+from freezegun import freeze_time
+
 from odoo import Command
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -57,3 +59,13 @@ class CreditControlCommon(AccountTestInvoicingCommon):
         return cls.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=invoice.ids
         ).create({"payment_date": date, "amount": amount})._create_payments()
+
+    def _run(self, day):
+        """The daily dunning job on ``day``, as the cron runs it (superuser, batch after batch); the communications
+        it made."""
+        dunning = self.env["credit.dunning.communication"]
+        before = dunning.search([])
+        with freeze_time(day):
+            while dunning.sudo()._cron_run_dunning():
+                pass
+        return dunning.search([]) - before

@@ -34,13 +34,6 @@ class TestCreditDunningCalls(CreditControlCommon):
         cls.dunning = cls.env["credit.dunning.communication"]
         cls._term(30)
 
-    def _run(self, day):
-        before = self.dunning.search([])
-        with freeze_time(day):
-            while self.dunning.sudo()._cron_run_dunning():
-                pass
-        return self.dunning.search([]) - before
-
     def _call(self):
         """Invoices of 1,000 (due 01-31) and 250 (due 02-10); on 02-25 they are 25 and 15 days overdue: the call
         level (+15) for 1,250."""

@@ -35,13 +35,6 @@ class TestCreditDunningReality(CreditControlCommon):
         for days in (0, 30):  # made here, so that the tests' rollbacks keep them
             cls._term(days)
 
-    def _run(self, day):
-        before = self.dunning.search([])
-        with freeze_time(day):
-            while self.dunning.sudo()._cron_run_dunning():
-                pass
-        return self.dunning.search([]) - before
-
     def _level(self, communications, invoice):
         return communications.filtered(lambda c: invoice in c.line_ids.move_id).level_id.name
 

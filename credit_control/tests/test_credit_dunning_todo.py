@@ -29,13 +29,6 @@ class TestCreditDunningTodo(CreditControlCommon):
         cls.dunning = cls.env["credit.dunning.communication"]
         cls._term(30)
 
-    def _run(self, day):
-        before = self.dunning.search([])
-        with freeze_time(day):
-            while self.dunning.sudo()._cron_run_dunning():
-                pass
-        return self.dunning.search([]) - before
-
     def _todo(self):
         return self.dunning.search([("todo", "=", True)])
 

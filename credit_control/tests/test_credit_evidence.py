@@ -35,14 +35,6 @@ class TestCreditEvidence(CreditControlCommon):
         cls.dunning = cls.env["credit.dunning.communication"]
         cls._term(30)
 
-    def _run(self, day):
-        """The daily job on ``day``, as the cron runs it (superuser); the communications it made."""
-        before = self.dunning.search([])
-        with freeze_time(day):
-            while self.dunning.sudo()._cron_run_dunning():
-                pass
-        return self.dunning.search([]) - before
-
     def _sent(self):
         """A reminder sent on 2026-03-28 for an invoice of 1,000 due on 2026-03-31 (3 days before)."""
         self.invoice = self._invoice(self.customer, 1000.0, "2026-03-01", days=30)
