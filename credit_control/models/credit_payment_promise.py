@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount, format_date
 
 
 class CreditPaymentPromise(models.Model):
@@ -40,6 +40,14 @@ class CreditPaymentPromise(models.Model):
     # -------------------------------------------------------------------------
     # COMPUTE
     # -------------------------------------------------------------------------
+
+    @api.depends("partner_id", "amount", "promise_date")
+    def _compute_display_name(self):
+        for promise in self:
+            promise.display_name = self.env._(
+                "%(partner)s: %(amount)s by %(date)s", partner=promise.partner_id.name,
+                amount=format_amount(self.env, promise.amount, promise.currency_id),
+                date=format_date(self.env, promise.promise_date))
 
     @api.depends("partner_id", "company_id", "date")
     def _compute_paid_amount(self):

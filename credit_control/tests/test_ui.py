@@ -118,3 +118,29 @@ class TestCreditControlUi(HttpCase):
                         login="cc_user")
         self.assertEqual(warning.state, "acknowledged")
         self.assertEqual(warning.acknowledged_by_id.login, "cc_user")
+
+    def test_credit_controller_logs_a_promise_from_to_do(self):
+        """Invariant: a call in To Do can be logged as a promise from the list; the promise is the customer's,
+        for the amount and date typed, and the call leaves To Do."""
+        policy = self.env["credit.dunning.policy"].create({"name": "Tour calls", "level_ids": [(0, 0, {
+            "name": "Tour call", "offset_days": 15, "action_call": True, "message": "We call."})]})
+        self.env.company.credit_dunning_policy_id = policy
+        self.customer.write({"phone": "+86 21 5555 0000", "credit_limit": 5000.0,
+                             "credit_user_id": self.env["res.users"].search([("login", "=", "cc_user")]).id})
+        self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.customer.id, "invoice_date": "2026-05-01",
+            "invoice_date_due": "2026-06-01", "invoice_line_ids": [
+                (0, 0, {"name": "Goods", "quantity": 1, "tax_ids": [], "price_unit": 600.0})]}).action_post()
+        dunning = self.env["credit.dunning.communication"]
+        while dunning.sudo()._cron_run_dunning():  # the 600 due 2026-06-01 is long overdue: the call level
+            pass
+        call = dunning.search([("partner_id", "=", self.customer.id)])
+        self.assertEqual((call.level_id.name, call.state, call.todo), ("Tour call", "sent", True))
+        self.start_tour("/odoo/action-account.action_move_out_invoice_type", "credit_control_call_promise_tour",
+                        login="cc_user")
+        promise = self.customer.credit_promise_ids
+        self.assertEqual((promise.amount, str(promise.promise_date), promise.state), (400.0, "2030-12-31", "open"))
+        log = self.env["credit.call.log"].search([("communication_id", "=", call.id)])
+        self.assertEqual((log.outcome, log.promise_id, log.note), ("promise", promise,
+                                                                   "Pays the first part at month end"))
+        self.assertFalse(call.todo)

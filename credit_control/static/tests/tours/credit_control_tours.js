@@ -265,3 +265,77 @@ tours.add("credit_control_warning_tour", {
         screenshot("cash-flow-kpis", ".o_list_view .o_data_row td[name='dso']"),
     ],
 });
+
+// Credit controller: from the dunning To Do, call the customer, log its promise, find it on the customer.
+tours.add("credit_control_call_promise_tour", {
+    steps: () => [
+        {
+            content: "Open the Credit Control menu",
+            trigger: ".o_menu_sections .dropdown-toggle:contains('Credit Control')",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown-item:contains('Dunning')",
+            run: "click",
+        },
+        {
+            content: "Dunning opens on what needs a person today",
+            trigger: ".o_facet_value:contains('To Do')",
+        },
+        {
+            trigger: ".o_group_header:contains('Tour call')",
+            run: "click",
+        },
+        {
+            content: "Log the call of the customer",
+            trigger: ".o_data_row:contains('Tour Customer') button[name='action_log_call']",
+            run: "click",
+        },
+        {
+            content: "The customer promised to pay",
+            trigger: ".modal div[name='outcome'] label:contains('Promise to pay')",
+            run: "click",
+        },
+        {
+            trigger: ".modal div[name='promise_date'] input",
+            run: "edit 12/31/2030",
+        },
+        {
+            trigger: ".modal div[name='promise_amount'] input",
+            run: "edit 400",
+        },
+        {
+            trigger: ".modal div[name='note'] textarea",
+            run: "edit Pays the first part at month end",
+        },
+        screenshot("log-call-promise", ".modal div[name='promise_amount'] input"),
+        {
+            trigger: ".modal button[name='action_confirm']",
+            run: "click",
+        },
+        {
+            content: "The promise opens",
+            trigger: ".o_breadcrumb:contains('Tour Customer:'):contains('400.00'):contains('12/31/2030')",
+        },
+        {
+            content: "Find the promise on the customer",
+            trigger: ".o_menu_sections .dropdown-toggle:contains('Credit Control')",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown-item:contains('Customers')",
+            run: "click",
+        },
+        {
+            trigger: ".o_data_row td:contains('Tour Customer')",
+            run: "click",
+        },
+        {
+            trigger: ".o_notebook .nav-link:contains('Credit'):not(:contains('Review'))",
+            run: "click",
+        },
+        {
+            trigger: "div[name='credit_promise_ids'] .o_data_row:contains('400.00'):contains('Open')",
+        },
+    ],
+});
