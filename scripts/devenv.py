@@ -801,6 +801,8 @@ def cmd_test(args, cluster):
     python = ensure_python()
     if not args.upgrade_only and not chromium_path() and apt_install(["chromium"]):
         raise SetupError("Chromium is needed for the browser tests: install the 'chromium' package.")
+    if not args.upgrade_only and not shutil.which("wkhtmltopdf") and apt_install(["wkhtmltopdf"]):
+        raise SetupError("wkhtmltopdf is needed for the PDF tests: install the 'wkhtmltopdf' package.")
     odoo = Odoo(python, cluster.ensure())
     tally = Tally()
     suffix = f"{os.getpid()}"
