@@ -23,7 +23,10 @@ from . import credit_review
 from . import credit_tier
 from . import credit_warning
 from . import credit_warning_rule
+from . import ir_attachment
 from . import mail_activity
+from . import mail_message
+from . import mail_thread
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -1,5 +1,6 @@
 import json
-from collections import defaultdict
+from collections import defaultdict, namedtuple
+from datetime import timedelta
 
 from markupsafe import escape
 
@@ -11,6 +12,8 @@ from odoo.tools import SQL, format_datetime
 from ..report.credit_dunning_xlsx import collection_file_workbook, dunning_columns
 from ..report.xlsx import xlsx_download_action
 
+# A dunning level as the run weighs items against it (see _credit_ladders).
+Rung = namedtuple("Rung", "level_id offset delay escalates spacing minimum")
 STATES = [("draft", "Draft"), ("sent", "Sent"), ("done", "Done"), ("cancelled", "Cancelled"), ("failed", "Failed")]
 
 
@@ -297,145 +300,204 @@ class CreditDunningCommunication(models.Model):
         due date (``date_maturity``): levels, ages and amounts are per item.
 
         - *Entry by age:* an item not yet in dunning starts at the highest level its age has reached among the
-          levels that only communicate (email, letter, call).
-        - *Escalation:* an item in dunning moves to the level after its current one, one level per run.
+          levels that only communicate (email, letter, call) whose minimum is met, else the next one down.
+        - *Escalation:* an item in dunning moves to the level after its current one, one level per run, once
+          that level's minimum is met.
         - A pre-due level is never sent once the item is past due: it is skipped.
-        - A level that hands over or restricts (``escalates``) is reached only when an earlier email or letter
-          about the item was sent (not cancelled) at least the level's ``spacing_days`` before.
+        - A level that hands over or restricts (``escalates``) is reached only when the latest written warning
+          about the item (an email sent or a letter printed by a level that only communicates, from the due
+          date on) is at least the level's ``spacing_days`` old.
         - *Net of credits:* the customer's open credits (credit notes, payments on account: negative open
-          receivable lines) are applied to its open items, oldest due date first. A level is sent when the net
-          of its items is above the level's minimum amount (and above 0).
+          receivable lines) are applied to its open items, oldest credit to oldest item first. A level is sent
+          when the net of its items is more than the level's minimum amount (and more than 0).
 
         An item is skipped while its invoice is disputed, while its customer has a pending promise to pay and
         once it was dunned today. Its current level is that of its latest dunning line whose communication was
-        not cancelled. Rows: move_line_id, move_id, partner_id, level_id, currency_id, date_due, residual,
-        residual_currency (the item), net and credit (the level's, company currency).
+        not cancelled. Rows, per customer and level in sending order: move_line_id, move_id, partner_id,
+        level_id, currency_id, date_due, residual, residual_currency (the item); net, credit and credits (the
+        level's: its net and the credits applied to its items, in company currency, and those credits per
+        document).
         """
-        company = self.env.company
         today = self._credit_today()
-        partners = self.env["res.partner"]
         self.env.flush_all()
-        return self.env.execute_query_dict(SQL(
+        lines = self.env.execute_query_dict(self._credit_open_lines_sql(partner_ids, today))
+        history = {row["move_line_id"]: row for row in self.env.execute_query_dict(
+            self._credit_item_history_sql(partner_ids, today))}
+        ladders = self._credit_ladders({line["policy_id"] for line in lines})
+        currencies = self.env["res.currency"].browse({line["currency_id"] for line in lines})
+        digits = {currency.id: currency.decimal_places for currency in currencies | self.env.company.currency_id}
+        by_partner = defaultdict(list)
+        for line in lines:
+            by_partner[line["partner_id"]].append(line)
+        rows = []
+        for partner_lines in by_partner.values():
+            items = self._credit_net_items(partner_lines, digits)
+            for item in items:
+                item["levels"] = self._credit_item_levels(item, history.get(item["move_line_id"], {}),
+                                                          ladders.get(item["policy_id"], ()), today)
+            rows += self._credit_group_by_level([item for item in items if item["levels"]], digits)
+        return rows
+
+    @api.model
+    def _credit_ladders(self, policy_ids):
+        """The levels of these (active) policies as ``Rung``, lowest offset first, per policy id: read once, as
+        a run weighs each of tens of thousands of items against them."""
+        ladders = defaultdict(list)
+        levels = self.env["credit.dunning.level"].search([("policy_id", "in", list(policy_ids - {None})),
+                                                          ("policy_id.active", "=", True)])
+        for level in levels.sorted("offset_days"):
+            ladders[level.policy_id.id].append(Rung(level.id, level.offset_days, timedelta(days=level.offset_days),
+                                                    level.escalates, level.spacing_days, max(level.min_amount, 0.0)))
+        return ladders
+
+    @api.model
+    def _credit_net_items(self, lines, digits):
+        """One customer's open items with their ``net``: its open credits (the lines with a negative residual) are
+        applied oldest credit to oldest item first, and each item keeps which credits covered it (``covered``:
+        [(credit line, amount)], company currency). ``digits``: decimal places per currency id."""
+        company_digits = digits[self.env.company.currency_id.id]
+        credits = sorted((line for line in lines if line["residual"] < 0),
+                         key=lambda line: (line["date"], line["move_line_id"]))
+        items = sorted((line for line in lines if line["residual"] > 0),
+                       key=lambda line: (line["date_due"], line["move_line_id"]))
+        left = [[credit, -credit["residual"]] for credit in credits]
+        for item in items:
+            item["net"], item["covered"] = item["residual"], []
+            while left and item["net"] > 0:
+                used = min(left[0][1], item["net"])
+                item["covered"].append((left[0][0], used))
+                item["net"] = round(item["net"] - used, company_digits)
+                left[0][1] = round(left[0][1] - used, company_digits)
+                if left[0][1] <= 0:
+                    left.pop(0)
+        return items
+
+    @api.model
+    def _credit_item_levels(self, item, past, ladder, today):
+        """The levels ``item`` may get today, to try in this order: when it enters dunning, the levels that only
+        communicate its age reached, highest first; when it is in dunning, the level after its current one."""
+        if past.get("dunned_today"):
+            return []
+        due, current = item["date_due"], past.get("current_offset")
+        sendable = [rung for rung in ladder if rung.offset >= 0 or due >= today]  # no pre-due level once past due
+        if current is None:
+            return [rung for rung in reversed(sendable) if due + rung.delay <= today and not rung.escalates]
+        following = [rung for rung in sendable if rung.offset > current][:1]
+        written = past.get("last_written")
+        return [rung for rung in following if due + rung.delay <= today and (
+            not rung.escalates or (written and (today - written).days >= rung.spacing))]
+
+    @api.model
+    def _credit_group_by_level(self, items, digits):
+        """Give one customer's items their level: the first of each item's ``levels`` whose group (the
+        customer's items at that level) nets more than the level's minimum. Groups are weighed from the highest
+        level down, so that the items a group drops (those with something to ask for) join the next level down
+        before that one is weighed. Rows in sending order: levels lowest first, items oldest first. ``digits``:
+        decimal places per currency id."""
+        company_digits = digits[self.env.company.currency_id.id]
+        groups = defaultdict(list)
+        for item in items:
+            groups[item["levels"][0]].append(item)
+        settled = []
+        while groups:
+            rung = max(groups, key=lambda rung: rung.offset)
+            group = groups.pop(rung)
+            net = round(sum(item["net"] for item in group), company_digits)
+            if round(net - rung.minimum, company_digits) > 0:
+                settled.append((rung, group, net))
+                continue
+            for item in group:
+                following = item["levels"][item["levels"].index(rung) + 1:]
+                if following and item["net"] > 0:
+                    groups[following[0]].append(item)
+        rows = []
+        for rung, group, net in sorted(settled, key=lambda settle: settle[0].offset):
+            credits = {}
+            for credit, used in (cover for item in group for cover in item["covered"]):
+                applied = credits.setdefault(credit["move_id"], {
+                    "move_id": credit["move_id"], "date": credit["date"], "currency_id": credit["currency_id"],
+                    "amount_residual": 0.0, "amount_residual_company": 0.0})
+                applied["amount_residual_company"] -= used
+                applied["amount_residual"] -= used * credit["residual_currency"] / credit["residual"]
+            group_credits = [dict(
+                credit, amount_residual_company=round(credit["amount_residual_company"], company_digits),
+                amount_residual=round(credit["amount_residual"], digits[credit["currency_id"]]),
+            ) for credit in credits.values()]
+            credit_total = round(-sum(credit["amount_residual_company"] for credit in group_credits), company_digits)
+            rows += [{
+                "move_line_id": item["move_line_id"], "move_id": item["move_id"], "partner_id": item["partner_id"],
+                "level_id": rung.level_id, "currency_id": item["currency_id"], "date_due": item["date_due"],
+                "residual": item["residual"], "residual_currency": item["residual_currency"],
+                "net": net, "credit": credit_total, "credits": group_credits,
+            } for item in sorted(group, key=lambda item: (item["date_due"], item["move_line_id"]))]
+        return rows
+
+    @api.model
+    def _credit_open_lines_sql(self, partner_ids, today):
+        """SQL: the open receivable lines of these customers (None: all) that dunning weighs: the items (open
+        invoice lines, one per instalment, not disputed) and the open credits (negative lines: credit notes,
+        payments on account), with the customer's dunning policy; none for a customer whose promise to pay
+        pauses its dunning."""
+        partners = self.env["res.partner"]
+        company = self.env.company
+        return SQL(
             """
-            WITH items AS (
-                -- one item per open receivable line: an invoice with instalments has one per instalment
-                SELECT l.id AS move_line_id, m.id AS move_id, m.commercial_partner_id AS partner_id, m.currency_id,
-                       l.date_maturity AS date_due, l.amount_residual AS residual,
-                       l.amount_residual_currency AS residual_currency
-                  FROM account_move m
-                  JOIN account_move_line l ON l.move_id = m.id
-                 WHERE m.company_id = %(company)s AND m.state = 'posted' AND m.move_type = 'out_invoice'
-                   AND m.payment_state IN ('not_paid', 'partial')
-                   AND NOT (m.credit_disputed IS TRUE
-                            AND (m.credit_dispute_until IS NULL OR m.credit_dispute_until >= %(today)s))
-                   AND (%(partner_ids)s IS NULL OR m.commercial_partner_id = ANY(%(partner_ids)s))
-                   AND m.commercial_partner_id NOT IN (%(paused)s)
-                   AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
-                   AND l.reconciled IS NOT TRUE AND l.amount_residual > 0
-            ), credits AS (
-                SELECT p.commercial_partner_id AS partner_id, -SUM(l.amount_residual) AS credit
-                  FROM account_move_line l
-                  JOIN res_partner p ON p.id = l.partner_id
-                 WHERE %(open_credit)s AND p.commercial_partner_id IN (SELECT partner_id FROM items)
-                 GROUP BY 1
-            ), netted AS (
-                -- credits are used up by the oldest items first
-                SELECT i.*, GREATEST(LEAST(i.residual, SUM(i.residual) OVER oldest_first - COALESCE(cr.credit, 0)),
-                                     0) AS net
-                  FROM items i
-                  LEFT JOIN credits cr ON cr.partner_id = i.partner_id
-                WINDOW oldest_first AS (PARTITION BY i.partner_id ORDER BY i.date_due, i.move_line_id)
-            ), history AS MATERIALIZED (
-                -- the customers' dunning lines, read once (hash-joined below, however many lines a run adds)
-                SELECT dl.move_line_id, dl.date, dl.id, lv.offset_days, c.state,
-                       c.state IN ('sent', 'done') AND (c.action_email OR c.action_letter) AS written
-                  FROM credit_dunning_line dl
-                  JOIN credit_dunning_communication c ON c.id = dl.communication_id
-                  JOIN credit_dunning_level lv ON lv.id = dl.level_id
-                 WHERE dl.company_id = %(company)s
-                   AND (%(partner_ids)s IS NULL OR dl.partner_id = ANY(%(partner_ids)s))
-            ), dunned_today AS MATERIALIZED (
-                SELECT DISTINCT move_line_id FROM history WHERE date = %(today)s
-            ), reached AS MATERIALIZED (
-                SELECT DISTINCT ON (move_line_id) move_line_id, offset_days
-                  FROM history
-                 WHERE state != 'cancelled'
-                 ORDER BY move_line_id, date DESC, id DESC
-            ), first_written AS MATERIALIZED (
-                -- the first email or letter about the item that was sent (or done)
-                SELECT move_line_id, MIN(date) AS date FROM history WHERE written GROUP BY move_line_id
-            ), levels AS (
-                SELECT lv.id AS level_id, lv.policy_id, lv.offset_days, COALESCE(lv.min_amount, 0) AS min_amount,
-                       lv.escalates IS TRUE AS escalates, COALESCE(lv.spacing_days, 0) AS spacing_days
-                  FROM credit_dunning_level lv
-                  JOIN credit_dunning_policy p ON p.id = lv.policy_id AND p.active
-            ), policies AS (
-                SELECT cp.id AS partner_id,
-                       COALESCE(%(partner_policy)s, t.dunning_policy_id, c.credit_dunning_policy_id) AS policy_id
-                  FROM res_partner cp
-                  JOIN res_company c ON c.id = %(company)s
-                  LEFT JOIN credit_tier t ON t.id = %(partner_tier)s
-                 WHERE cp.id IN (SELECT partner_id FROM items)
-            ), sendable AS (
-                -- the levels each item may still get: a pre-due level only while it is not past due
-                SELECT i.move_line_id, i.date_due, lv.*, cur.offset_days AS current_offset
-                  FROM items i
-                  JOIN policies pol ON pol.partner_id = i.partner_id
-                  JOIN levels lv ON lv.policy_id = pol.policy_id
-                  LEFT JOIN reached cur ON cur.move_line_id = i.move_line_id
-                 WHERE (lv.offset_days >= 0 OR i.date_due >= %(today)s)
-                   AND lv.offset_days > COALESCE(cur.offset_days, %(floor)s)
-            ), entering AS (
-                SELECT DISTINCT ON (move_line_id) move_line_id, level_id
-                  FROM sendable
-                 WHERE current_offset IS NULL AND NOT escalates AND date_due + offset_days <= %(today)s
-                 ORDER BY move_line_id, offset_days DESC
-            ), climbing AS (
-                SELECT DISTINCT ON (move_line_id) move_line_id, level_id, date_due, offset_days, escalates,
-                       spacing_days
-                  FROM sendable
-                 WHERE current_offset IS NOT NULL
-                 ORDER BY move_line_id, offset_days
-            ), next_level AS (
-                SELECT move_line_id, level_id FROM entering
-                 UNION ALL
-                SELECT c.move_line_id, c.level_id
-                  FROM climbing c
-                  LEFT JOIN first_written w ON w.move_line_id = c.move_line_id
-                 WHERE c.date_due + c.offset_days <= %(today)s
-                   AND (NOT c.escalates OR w.date <= %(today)s - c.spacing_days)
-            ), due AS (
-                SELECT n.*, nxt.level_id, lv.offset_days, lv.min_amount,
-                       SUM(n.residual) OVER per_level AS level_total, SUM(n.net) OVER per_level AS level_net
-                  FROM netted n
-                  JOIN next_level nxt ON nxt.move_line_id = n.move_line_id
-                  JOIN levels lv ON lv.level_id = nxt.level_id
-                  LEFT JOIN dunned_today today ON today.move_line_id = n.move_line_id
-                 WHERE today.move_line_id IS NULL
-                WINDOW per_level AS (PARTITION BY n.partner_id, nxt.level_id)
-            )
-            SELECT move_line_id, move_id, partner_id, level_id, currency_id, date_due, residual, residual_currency,
-                   level_net AS net, level_total - level_net AS credit
-              FROM due
-             WHERE level_net > 0 AND level_net > min_amount
-             ORDER BY partner_id, offset_days, date_due, move_line_id
+            SELECT l.id AS move_line_id, l.move_id, cp.id AS partner_id, l.currency_id, l.date,
+                   l.date_maturity AS date_due, l.amount_residual AS residual,
+                   l.amount_residual_currency AS residual_currency,
+                   COALESCE(%(partner_policy)s, t.dunning_policy_id, %(company_policy)s) AS policy_id
+              FROM account_move_line l
+              JOIN res_partner p ON p.id = l.partner_id
+              JOIN res_partner cp ON cp.id = p.commercial_partner_id
+              JOIN account_move m ON m.id = l.move_id
+              LEFT JOIN credit_tier t ON t.id = %(partner_tier)s
+             WHERE l.company_id = %(company)s AND l.parent_state = 'posted' AND l.reconciled IS NOT TRUE
+               AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
+               AND l.amount_residual != 0
+               AND (%(partner_ids)s IS NULL OR p.commercial_partner_id = ANY(%(partner_ids)s))
+               AND p.commercial_partner_id NOT IN (%(paused)s)
+               AND (l.amount_residual < 0
+                    OR (m.move_type = 'out_invoice' AND m.payment_state IN ('not_paid', 'partial')
+                        AND l.date_maturity IS NOT NULL
+                        AND NOT (m.credit_disputed IS TRUE
+                                 AND (m.credit_dispute_until IS NULL OR m.credit_dispute_until >= %(today)s))))
             """,
-            company=company.id, today=today, floor=-(2 ** 31),
-            open_credit=self._credit_open_credit_sql(),
-            paused=self.env["credit.payment.promise"]._credit_open_promise_partner_sql(),
+            company=company.id, today=today, company_policy=company.credit_dunning_policy_id.id or None,
+            paused=self.env["credit.payment.promise"]._credit_open_promise_partner_sql(today),
             partner_ids=list(partner_ids) if partner_ids is not None else None,
             partner_policy=partners._field_to_sql("cp", "credit_dunning_policy_id"),
             partner_tier=partners._field_to_sql("cp", "credit_tier_id"),
-        ))
+        )
 
     @api.model
-    def _credit_open_credit_sql(self):
-        """SQL condition: ``l`` (its partner joined as ``p``) is an open credit of the current company: a posted,
-        unreconciled receivable line with a negative open amount (credit note, payment on account)."""
+    def _credit_item_history_sql(self, partner_ids, today):
+        """SQL: the dunning state of each open item of these customers (None: all) that was ever dunned: the
+        offset of its current level (latest line of a communication not cancelled), its latest written warning
+        (an email sent, a letter printed or marked done, by a level that only communicates, from the due date
+        on: not a pre-due reminder, nor a hand-over notice) and whether it was dunned today."""
         return SQL(
-            "l.company_id = %s AND l.parent_state = 'posted' AND l.reconciled IS NOT TRUE AND l.amount_residual < 0 "
-            "AND l.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')",
-            self.env.company.id)
+            """
+            SELECT dl.move_line_id,
+                   (ARRAY_AGG(lv.offset_days ORDER BY dl.date DESC, dl.id DESC)
+                        FILTER (WHERE c.state != 'cancelled'))[1] AS current_offset,
+                   -- a letter is written when it is printed, an email when it is sent
+                   MAX(CASE WHEN c.action_email THEN dl.date
+                            ELSE COALESCE(c.letter_printed_date::date, dl.date) END)
+                       FILTER (WHERE c.state IN ('sent', 'done') AND lv.offset_days >= 0 AND NOT lv.escalates
+                               AND (c.action_email OR c.letter_printed_date IS NOT NULL
+                                    OR (c.state = 'done' AND c.action_letter))) AS last_written,
+                   BOOL_OR(dl.date = %(today)s) AS dunned_today
+              FROM credit_dunning_line dl
+              JOIN credit_dunning_communication c ON c.id = dl.communication_id
+              JOIN credit_dunning_level lv ON lv.id = dl.level_id
+              JOIN account_move_line l ON l.id = dl.move_line_id AND l.reconciled IS NOT TRUE
+             WHERE dl.company_id = %(company)s
+               AND (%(partner_ids)s IS NULL OR dl.partner_id = ANY(%(partner_ids)s))
+             GROUP BY dl.move_line_id
+            """,
+            company=self.env.company.id, today=today,
+            partner_ids=list(partner_ids) if partner_ids is not None else None,
+        )
 
     @api.model
     def _credit_today(self):
@@ -520,7 +582,8 @@ class CreditDunningCommunication(models.Model):
             } for (partner_id, level_id), rows in groups.items()]), **stamp,
         ))
         ids = {(partner_id, level_id): communication_id for communication_id, partner_id, level_id in created}
-        self._credit_insert_credits([ids[key] for key, rows in groups.items() if rows[0]["credit"]], stamp)
+        self._credit_insert_credits([dict(credit, communication_id=ids[key])
+                                     for key, rows in groups.items() for credit in rows[0]["credits"]], stamp)
         self.env.execute_query(SQL(
             """
             INSERT INTO credit_dunning_line (
@@ -534,8 +597,11 @@ class CreditDunningCommunication(models.Model):
                    AS v(communication_id int, move_id int, move_line_id int, partner_id int, level_id int,
                         currency_id int, date_due date, residual numeric, residual_currency numeric)
             """,
-            values=json.dumps([{**row, "communication_id": ids[key]} for key, rows in groups.items() for row in rows],
-                              default=str),
+            values=json.dumps([{
+                "communication_id": ids[key], "move_id": row["move_id"], "move_line_id": row["move_line_id"],
+                "partner_id": row["partner_id"], "level_id": row["level_id"], "currency_id": row["currency_id"],
+                "date_due": row["date_due"], "residual": row["residual"], "residual_currency": row["residual_currency"],
+            } for key, rows in groups.items() for row in rows], default=str),
             **stamp,
         ))
         self.env["account.move"].invalidate_model(["credit_dunning_line_ids", "credit_dunning_level_id",
@@ -543,23 +609,21 @@ class CreditDunningCommunication(models.Model):
         return self.browse(sorted(ids.values()))
 
     @api.model
-    def _credit_insert_credits(self, communication_ids, stamp):
-        """List on these communications their customer's open credits, a row per credit document, in one insert."""
-        if not communication_ids:
+    def _credit_insert_credits(self, credits, stamp):
+        """List the credits applied to each communication's invoices, a row per credit document, in one insert."""
+        if not credits:
             return
         self.env.execute_query(SQL(
             """
             INSERT INTO credit_dunning_credit (
                 communication_id, move_id, company_id, date, currency_id, amount_residual, amount_residual_company,
                 create_uid, create_date, write_uid, write_date)
-            SELECT c.id, l.move_id, %(company)s, MIN(l.date), l.currency_id, SUM(l.amount_residual_currency),
-                   SUM(l.amount_residual), %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM credit_dunning_communication c
-              JOIN res_partner p ON p.commercial_partner_id = c.partner_id
-              JOIN account_move_line l ON l.partner_id = p.id
-             WHERE c.id = ANY(%(ids)s) AND %(open_credit)s
-             GROUP BY c.id, l.move_id, l.currency_id
-            """, ids=communication_ids, open_credit=self._credit_open_credit_sql(), **stamp))
+            SELECT v.communication_id, v.move_id, %(company)s, v.date, v.currency_id, v.amount_residual,
+                   v.amount_residual_company, %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM jsonb_to_recordset(%(values)s::jsonb)
+                   AS v(communication_id int, move_id int, date date, currency_id int, amount_residual numeric,
+                        amount_residual_company numeric)
+            """, values=json.dumps(credits, default=str), **stamp))
 
     def _credit_dispatch(self):
         """Carry out the levels' actions and mark each communication sent, or failed with the reason."""

@@ -2,8 +2,8 @@ from odoo import fields, models
 
 
 class CreditDunningCredit(models.Model):
-    """One open credit of the customer (credit note, payment on account) when a dunning communication was made:
-    the communication lists it and is sent for the net.
+    """An open credit of the customer (credit note, payment on account) applied to a dunning communication's
+    invoices, oldest credit to oldest invoice: the communication lists the part applied and asks for the net.
 
     Evidence from its creation, like the dunning lines: only the dunning run makes them.
     """
@@ -20,7 +20,8 @@ class CreditDunningCredit(models.Model):
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
     date = fields.Date(readonly=True)
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
-    amount_residual = fields.Monetary(string="Open Credit", readonly=True, currency_field="currency_id",
-                                      help="Open amount of the credit in its currency, negative, when dunned.")
-    amount_residual_company = fields.Monetary(string="Open Credit (Company Currency)", readonly=True,
+    amount_residual = fields.Monetary(string="Credit Applied", readonly=True, currency_field="currency_id",
+                                      help="The part of the credit applied to the communication's invoices, in "
+                                           "its currency, negative.")
+    amount_residual_company = fields.Monetary(string="Credit Applied (Company Currency)", readonly=True,
                                               currency_field="company_currency_id")

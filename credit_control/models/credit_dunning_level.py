@@ -25,8 +25,9 @@ class CreditDunningLevel(models.Model):
     )
     min_amount = fields.Monetary(
         string="Minimum Amount",
-        help="The customer is dunned at this level only when its invoices reaching it add up to at least this "
-             "amount, in company currency.",
+        help="The customer is dunned at this level only when its invoices at this level, less the open credits "
+             "applied to them, add up to more than this amount, in company currency. Invoices entering dunning "
+             "below it get the level before; invoices already in dunning wait.",
     )
     message = fields.Text(
         translate=True,
@@ -67,7 +68,8 @@ class CreditDunningLevel(models.Model):
     spacing_days = fields.Integer(
         string="Days After a Written Reminder", default=14, required=True,
         help="A level that hands over or restricts (collection agency, legal action, credit hold) is reached only "
-             "when an earlier email or letter about the invoice was sent at least this many days before.",
+             "this many days after the latest written reminder about the invoice: an email sent or a letter "
+             "printed by a level from the due date on that only communicates (not a pre-due reminder).",
     )
     escalates = fields.Boolean(
         compute="_compute_stage", store=True,

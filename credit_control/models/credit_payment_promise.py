@@ -4,13 +4,19 @@ from odoo.tools import SQL, format_amount, format_date
 
 
 class CreditPaymentPromise(models.Model):
-    """A customer's promise to pay an amount by a date: dunning pauses for the customer until then."""
+    """A customer's promise to pay an amount by a date: dunning pauses for the customer until then.
+
+    Only its workflow (*Cancel*, the dunning run closing it kept or broken) sets its state; closed, it is
+    evidence of what the customer promised and paid (see ``credit.evidence.mixin``).
+    """
 
     _name = "credit.payment.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread"]
+    _inherit = ["credit.evidence.mixin", "mail.thread"]
     _order = "promise_date desc, id desc"
     _check_company_auto = True
+    # ``date`` and ``user_id`` are the recording's: the payments from ``date`` on count.
+    _CREDIT_WORKFLOW_FIELDS = frozenset({"state", "closed_on", "date", "user_id"})
 
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, tracking=True,
@@ -52,18 +58,33 @@ class CreditPaymentPromise(models.Model):
     @api.depends("partner_id", "company_id", "date")
     def _compute_paid_amount(self):
         """What reconciliations with the customer's receivables took from its payments (bank statement lines
-        included) and credit notes dated on or after the promise's day, in one query. Entries that are neither
-        (an insurer's indemnity, a write-off, an exchange difference) never keep a promise."""
+        included) and credit notes dated on or after the promise's day, in one query. Of a payment, only the money
+        received counts: a reconciliation takes its share of the bank or cash lines (a payment of 900 with a
+        write-off of 100, "mark as fully paid", pays 900 of the 1,000 it settles). Entries that are neither
+        payments nor credit notes (an insurer's indemnity, a write-off, an exchange difference) never keep a
+        promise."""
         self.env.flush_all()
         paid = dict(self.env.execute_query(SQL(
             """
-            SELECT pp.id, SUM(apr.amount)
+            SELECT pp.id, SUM(apr.amount * CASE WHEN cm.move_type = 'out_refund' THEN 1
+                                           ELSE GREATEST(0, LEAST(1, money.cash / NULLIF(money.receivable, 0))) END)
               FROM credit_payment_promise pp
               JOIN res_partner p ON p.commercial_partner_id = pp.partner_id
               JOIN account_move_line dl ON dl.partner_id = p.id AND dl.company_id = pp.company_id
               JOIN account_partial_reconcile apr ON apr.debit_move_id = dl.id
               JOIN account_move_line cl ON cl.id = apr.credit_move_id
               JOIN account_move cm ON cm.id = cl.move_id
+              JOIN account_journal j ON j.id = cm.journal_id
+         LEFT JOIN account_payment ap ON ap.id = cm.origin_payment_id
+              -- a payment's bank or cash lines (its outstanding account, else its journal's), and its receivable
+              LEFT JOIN LATERAL (
+                   SELECT SUM(ml.balance) FILTER (
+                              WHERE ml.account_id IN (ap.outstanding_account_id, j.default_account_id)) AS cash,
+                          -SUM(ml.balance) FILTER (WHERE ma.account_type = 'asset_receivable') AS receivable
+                     FROM account_move_line ml
+                     JOIN account_account ma ON ma.id = ml.account_id
+                    WHERE ml.move_id = cm.id AND cm.move_type != 'out_refund'
+              ) money ON TRUE
              WHERE pp.id = ANY(%s) AND dl.parent_state = 'posted' AND cm.state = 'posted'
                AND dl.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
                AND (cm.move_type = 'out_refund' OR cm.origin_payment_id IS NOT NULL
@@ -108,13 +129,20 @@ class CreditPaymentPromise(models.Model):
     # -------------------------------------------------------------------------
 
     def action_cancel(self):
+        self.check_access("write")
         if self.filtered(lambda p: p.state != "open"):
             raise UserError(self.env._("Only open promises can be cancelled."))
-        self.write({"state": "cancelled", "closed_on": fields.Date.context_today(self)})
+        self.sudo().write({"state": "cancelled", "closed_on": fields.Date.context_today(self)})
 
     # -------------------------------------------------------------------------
     # HELPERS
     # -------------------------------------------------------------------------
+
+    def _credit_is_evidence(self):
+        return self.state != "open"
+
+    def _credit_evidence_label(self):
+        return self.env._("Promise to pay %(promise)s", promise=self.display_name)
 
     @api.model
     def _credit_close_due_promises(self):
@@ -130,20 +158,20 @@ class CreditPaymentPromise(models.Model):
         rounding = self.env.company.currency_id.rounding
         kept = promises.filtered(lambda p: p.paid_amount >= p.amount - rounding)
         broken = promises.filtered(lambda p: p.promise_date < today) - kept
-        kept.write({"state": "kept", "closed_on": today})
-        broken.write({"state": "broken", "closed_on": today})
+        kept.sudo().write({"state": "kept", "closed_on": today})
+        broken.sudo().write({"state": "broken", "closed_on": today})
         for promise in broken:
             promise.partner_id.sudo().message_post(author_id=self.env.user.partner_id.id, body=self.env._(
                 "Promise to pay broken: %(amount)s promised by %(who)s for %(date)s, %(paid)s paid. Dunning resumes.",
                 amount=promise.partner_id._credit_money(promise.amount), who=promise.promised_by,
                 date=promise.promise_date, paid=promise.partner_id._credit_money(promise.paid_amount)))
 
-    def _credit_open_promise_partner_sql(self):
-        """SQL: commercial partners of the current company with a promise that pauses their dunning today."""
+    def _credit_open_promise_partner_sql(self, today):
+        """SQL: commercial partners of the current company with a promise that pauses their dunning on ``today``."""
         return SQL(
             "SELECT partner_id FROM credit_payment_promise "
             "WHERE state = 'open' AND company_id = %s AND promise_date >= %s",
-            self.env.company.id, fields.Date.context_today(self))
+            self.env.company.id, today)
 
     @api.model
     def _credit_promise_domain(self, operator, value):

@@ -17,3 +17,4 @@ from . import test_credit_invariant
 from . import test_credit_dunning_todo
 from . import test_credit_statement
 from . import test_credit_dunning_queries
+from . import test_credit_call_guard

@@ -60,6 +60,11 @@ class CreditControlCommon(AccountTestInvoicingCommon):
             active_model="account.move", active_ids=invoice.ids
         ).create({"payment_date": date, "amount": amount})._create_payments()
 
+    def _print_letters(self, communications):
+        """Print the letters of ``communications``, as the credit controller does before posting them."""
+        self.env["ir.actions.report"]._render_qweb_html("credit_control.report_dunning_letter",
+                                                        communications.filtered("action_letter").ids)
+
     def _run(self, day):
         """The daily dunning job on ``day``, as the cron runs it (superuser, batch after batch); the communications
         it made."""

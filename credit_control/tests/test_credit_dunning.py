@@ -129,12 +129,28 @@ class TestCreditDunning(CreditControlCommon):
         self.assertEqual(mine.amount_due, 300.0)
         self.assertEqual(sent.filtered(lambda c: c.partner_id == self.other).line_ids.move_id, other)
         self.assertFalse(later.credit_dunning_level_id)
+        with freeze_time("2026-05-31"):
+            self._print_letters(mine)
 
         # The next day the old invoices go on while the newer one gets its first reminder: two levels, two mails.
         sent = self._run("2026-06-16")
         mine = sent.filtered(lambda c: c.partner_id == self.customer)
         self.assertEqual(len(mine), 2)
         self.assertEqual(mine.filtered(lambda c: c.level_id.name == "Friendly reminder").line_ids.move_id, later)
+
+    def test_an_unprinted_letter_does_not_start_the_spacing(self):
+        """Invariant: a letter is a written reminder once it is printed, not when it is made: the hand-over's
+        spacing counts from the print. Due 01-31: the letter (+30) on 03-02, not printed; 03-17 (+45): no
+        agency; printed 03-20; 04-02 (13 days after): no agency; 04-03 (14 days): the agency."""
+        invoice = self._invoice(self.customer, 100.0, "2026-01-01", days=30)
+        letter = self._run("2026-03-02")
+        self.assertEqual(letter.level_id.name, "Formal letter")
+        self.assertFalse(self._run("2026-03-17"))
+        with freeze_time("2026-03-20 10:00:00"):
+            self._print_letters(letter)
+        self.assertFalse(self._run("2026-04-02"))
+        self.assertEqual(self._run("2026-04-03").filtered(lambda c: invoice in c.line_ids.move_id).level_id.name,
+                         "Collection agency")
 
     def test_second_run_same_day_sends_nothing(self):
         self._invoice(self.customer, 100.0, "2026-01-01", days=30)

@@ -193,20 +193,78 @@ class TestCreditDunningReality(CreditControlCommon):
         self.assertIn("Open credit", html)
         self.assertIn("500.00", html)
 
-    def test_net_at_the_minimum_is_not_dunned(self):
-        """Invariant: a net at the level's minimum gets nothing; one cent more is dunned.
-        700 - 200 = 500 against a minimum of 500; then 700.01 - 200 = 500.01."""
+    def test_net_at_the_minimum_gets_the_level_below(self):
+        """Invariant: a level is sent only when its net is more than its minimum (at it: not; one cent more: yes).
+        An item entering dunning below a level's minimum gets the highest level under it whose minimum is met, so
+        it is still chased; an item in dunning waits at its level until the next level's minimum is met.
+
+        Formal letter (+30) minimum 500. 03-15: 700 - 200 = 500 at 43 days: the call (+15) for 500, not the
+        letter; 700.01 - 200 = 500.01: the letter. 03-16: the letter still nets 500: nothing. 03-17: an invoice of
+        100 due 02-10 (35 days) joins: 500 + 100 = 600 > 500, the letter for both."""
         self.policy.level_ids.filtered(lambda lv: lv.name == "Formal letter").min_amount = 500.0
         invoice = self._invoice(self.customer, 700.0, "2026-01-01", days=30)
         self._invoice(self.customer, 200.0, "2026-01-05", move_type="out_refund")
-        self.assertFalse(self._run("2026-03-15"))
         other = self._customer("Cent Ltd", email="ap@cent.example")
         self._invoice(other, 700.01, "2026-01-01", days=30)
         self._invoice(other, 200.0, "2026-01-05", move_type="out_refund")
-        sent = self._run("2026-03-16")
-        self.assertEqual(sent.partner_id, other)
-        self.assertAlmostEqual(sent.amount_due, 500.01)
-        self.assertFalse(invoice.credit_dunning_line_ids)
+        sent = self._run("2026-03-15")
+        mine, theirs = sent.filtered(lambda c: c.partner_id == self.customer), sent.filtered(
+            lambda c: c.partner_id == other)
+        self.assertEqual((mine.level_id.name, mine.amount_due), ("Reminder and call", 500.0))
+        self.assertEqual((theirs.level_id.name, theirs.amount_due), ("Formal letter", 500.01))
+
+        self.assertFalse(self._run("2026-03-16").filtered(lambda c: c.partner_id == self.customer))
+        second = self._invoice(self.customer, 100.0, "2026-01-11", days=30)  # due 02-10
+        sent = self._run("2026-03-17")
+        self.assertEqual((sent.level_id.name, sent.amount_due), ("Formal letter", 600.0))
+        self.assertEqual(sent.line_ids.move_id, invoice | second)
+
+    def test_small_old_invoice_under_every_minimum_but_one(self):
+        """Invariant: at go-live, an old invoice below the minimum of the level its age calls for is still dunned
+        at the highest level it qualifies for. 200 at 50 days, letter (+30) minimum 500: the call (+15)."""
+        self.policy.level_ids.filtered(lambda lv: lv.name == "Formal letter").min_amount = 500.0
+        self._invoice(self.customer, 200.0, "2026-01-24", days=0)  # 50 days on 03-15
+        sent = self._run("2026-03-15")
+        self.assertEqual((sent.level_id.name, sent.amount_due), ("Reminder and call", 200.0))
+
+    def test_a_communication_lists_only_the_credit_applied_to_its_invoices(self):
+        """Invariant: what a communication lists adds up to what it asks: its invoices, less the part of each
+        open credit applied to them (oldest credit to oldest invoice), never a credit's full amount when it
+        went to another invoice; its letter's totals and ageing equal its net amount due.
+
+        03-15: 1,000 due 01-24 (50 days), 1,000 due 02-23 (20 days), a credit note of 1,500. The credit covers
+        the oldest 1,000 (net 0: no letter) and 500 of the other: the call asks 1,000 - 500 = 500 and lists the
+        credit note for -500 (not -1,500)."""
+        self._invoice(self.customer, 1000.0, "2026-01-24", days=0)
+        recent = self._invoice(self.customer, 1000.0, "2026-02-23", days=0)
+        refund = self._invoice(self.customer, 1500.0, "2026-01-05", move_type="out_refund")
+        sent = self._run("2026-03-15")
+        self.assertEqual(sent.level_id.name, "Reminder and call")
+        self.assertEqual(sent.line_ids.move_id, recent)
+        self.assertEqual((sent.amount_due, sent.amount_credit), (500.0, 500.0))
+        self.assertEqual((sent.credit_ids.move_id, sent.credit_ids.amount_residual,
+                          sent.credit_ids.amount_residual_company), (refund, -500.0, -500.0))
+        data = sent._credit_letter_data()
+        self.assertEqual([amount for _currency, amount in data["totals"]], [500.0])
+        self.assertEqual([row["total"] for row in data["ageing"]], [500.0])
+        self.assertNotIn("1,500.00", self._body(sent))
+
+    def test_pre_due_reminder_is_not_the_written_warning(self):
+        """Invariant: a hand-over waits for a written reminder from the due date on that reached the customer:
+        a pre-due reminder or a failed email does not count; a letter the controller marked done does.
+
+        Due 06-10. 06-07 the friendly reminder is sent; then the email address is gone: the call (06-25) and
+        the letter (07-10) fail. 07-25 (+45): no agency. The letter is marked done (posted by hand): 07-26, 16
+        days after it, the agency."""
+        invoice = self._invoice(self.customer, 300.0, "2026-05-11", days=30)  # due 06-10
+        self.assertEqual(self._run("2026-06-07").state, "sent")
+        self.customer.email = False
+        self.assertEqual(self._run("2026-06-25").state, "failed")
+        letter = self._run("2026-07-10")
+        self.assertEqual((letter.level_id.name, letter.state), ("Formal letter", "failed"))
+        self.assertFalse(self._run("2026-07-25"))
+        letter.action_done()
+        self.assertEqual(self._level(self._run("2026-07-26"), invoice), "Collection agency")
 
     # -------------------------------------------------------------------------
     # Instalments

@@ -120,6 +120,40 @@ class TestCreditEvidence(CreditControlCommon):
                          "currency_id": other.currency_id.id})
         self.assertEqual(sent.line_ids.amount_residual, 1000.0)
 
+    def test_sent_email_cannot_be_rewritten_notes_can_be_posted(self):
+        """Invariant: the dunning email sent to the customer stays as sent: no user rewrites its body, subject or
+        attachments or deletes it, over RPC or from the chatter (which edits and deletes as superuser); notes can
+        still be posted, edited and deleted."""
+        sent = self._sent()
+        email = sent.message_ids.filtered(lambda m: m.subtype_id == self.env.ref("mail.mt_comment"))
+        self.assertEqual(len(email), 1)
+        body, subject, attachments = email.body, email.subject, email.attachment_ids
+        extra = self.env["ir.attachment"].create({"name": "forged.pdf", "raw": b"%PDF forged"})
+        for user in (self.user, self.manager):
+            rpc = email.with_user(user)
+            for vals in ({"body": "<p>Please ignore this reminder.</p>"}, {"subject": "Nothing due"},
+                         {"attachment_ids": [Command.link(extra.id)]}, {"attachment_ids": [Command.clear()]},
+                         {"subtype_id": self.env.ref("mail.mt_note").id}):
+                with self.assertRaisesRegex(UserError, "emails and letters sent or received on it"):
+                    rpc.write(vals)
+            with self.assertRaisesRegex(UserError, "emails and letters sent or received on it"):
+                rpc.unlink()
+            chatter = sent.with_user(user)
+            with self.assertRaisesRegex(UserError, "emails and letters sent or received on it"):
+                chatter._message_update_content(email.sudo(), "Please ignore this reminder.")
+            with self.assertRaisesRegex(UserError, "emails and letters sent or received on it"):
+                chatter._message_update_content(email.sudo(), "", attachment_ids=[])  # the chatter's Delete
+        email.invalidate_recordset()
+        self.assertEqual((email.exists(), email.body, email.subject, email.attachment_ids),
+                         (email, body, subject, attachments))
+
+        note = sent.with_user(self.user).message_post(body="Customer says the cheque is in the post.",
+                                                      message_type="comment", subtype_xmlid="mail.mt_note")
+        sent.with_user(self.user)._message_update_content(note, "Customer says the cheque left on Monday.")
+        self.assertIn("left on Monday", note.body)
+        note.with_user(self.user).unlink()
+        self.assertFalse(note.exists())
+
     # -------------------------------------------------------------------------
     # The workflow still works
     # -------------------------------------------------------------------------

@@ -48,12 +48,11 @@ class TestCreditXlsx(XlsxInjectionMixin, CreditControlCommon):
         return self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0])).raw
 
     def _dun(self):
-        """The notice on 02-01, the hand-over to the agency on 02-02."""
-        for day in ("2026-02-01", "2026-02-02"):
-            with freeze_time(day):
-                while self.env["credit.dunning.communication"].sudo()._cron_run_dunning():
-                    pass
-        return self.env["credit.dunning.communication"].search([("partner_id", "in", self.customers.ids)])
+        """The notice on 02-01 (printed that day), the hand-over to the agency on 02-02."""
+        notices = self._run("2026-02-01")
+        with freeze_time("2026-02-01"):
+            self._print_letters(notices)
+        return notices | self._run("2026-02-02")
 
     def test_writer_keeps_text_as_text_and_numbers_as_numbers(self):
         """Formula-like text (leading tab and carriage return included), links and numeric-looking text are

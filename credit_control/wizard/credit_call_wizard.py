@@ -12,7 +12,8 @@ class CreditCallWizard(models.TransientModel):
     - *Says it has paid*, *Other*: the call is logged and its activity done.
     - *Promise to pay*: the promise is recorded (date, amount, who promised) and its form opens.
     - *Dispute*: the chosen invoices are marked disputed with the reason and open.
-    - *No answer*: the call activity moves to the day to call again.
+    - *No answer*: the call activity moves to the day to call again (without one, the communication's next
+      call is scheduled then).
     """
 
     _name = "credit.call.wizard"
@@ -103,8 +104,13 @@ class CreditCallWizard(models.TransientModel):
         if self.communication_id and self.communication_id.partner_id != customer:
             raise ValidationError(self.env._("This dunning communication is not about %(partner)s.",
                                              partner=customer.display_name))
-        if self.activity_id and self.activity_id.credit_communication_id != self.communication_id:
-            raise ValidationError(self.env._("This call activity is not the dunning communication's."))
+        if activity := self.activity_id:
+            if self.communication_id and activity.credit_communication_id != self.communication_id:
+                raise ValidationError(self.env._("This call activity is not the dunning communication's."))
+            if (activity.res_model != "res.partner" or activity.res_id != customer.id
+                    or not activity.credit_communication_id):
+                raise ValidationError(self.env._("This activity is not a dunning call of %(partner)s.",
+                                                 partner=customer.display_name))
         if self.outcome == "promise":
             if not self.promise_date or self.promise_amount <= 0:
                 raise ValidationError(self.env._("A promise to pay needs the promised date and a positive amount."))
@@ -127,9 +133,13 @@ class CreditCallWizard(models.TransientModel):
     def _credit_follow_up(self, log):
         """Move the call activity to the next call, or close it (and its communication, once sent) with the
         outcome."""
+        # Checked by _check_outcome: a dunning call of the customer (any controller's: colleagues cover calls).
         activity = self.activity_id.sudo()
         if log.outcome == "no_answer":
-            activity.write({"date_deadline": log.next_call_date})
+            if activity:
+                activity.write({"date_deadline": log.next_call_date})
+            elif self.communication_id:
+                self._credit_schedule_next_call(log)
             return
         outcome = dict(self._fields["outcome"]._description_selection(self.env))[log.outcome]
         activity.action_feedback(feedback=" – ".join(filter(None, [outcome, log.note])))
@@ -138,3 +148,20 @@ class CreditCallWizard(models.TransientModel):
             communication.sudo().write({"state": "done"})
             communication._credit_log(self.env._("Call logged by %(user)s on %(when)s: done.",
                                                  **communication._credit_who_when()))
+
+    def _credit_schedule_next_call(self, log):
+        """The communication's next call on ``log``'s day to call again, shaped as the dunning run's calls (on the
+        customer, linked to the communication, for its follow-up person, with what to say)."""
+        communication = self.communication_id
+        caller = communication.user_id or self.env.user
+        # As superuser, like the dunning run: a credit controller may not edit customers.
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create({
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"), "res_id": communication.partner_id.id,
+            "credit_communication_id": communication.id, "date_deadline": log.next_call_date,
+            "activity_type_id": self.env.ref("mail.mail_activity_data_call").id, "user_id": caller.id,
+            "summary": self.with_context(lang=caller.lang).env._(
+                "Call %(partner)s about %(amount)s (%(level)s)", partner=communication.partner_id.name,
+                amount=communication.partner_id._credit_money(communication.amount_due),
+                level=communication.level_id.name),
+            "note": communication._credit_call_note(caller, log),
+        })
