@@ -566,8 +566,10 @@ class CreditDunningCommunication(models.Model):
                 amount_due, amount_credit, action_email, action_letter, action_call, action_agency, action_legal,
                 action_hold, agency_partner_id, create_uid, create_date, write_uid, write_date)
             SELECT v.partner_id, v.recipient_id, %(company)s, lv.id, lv.policy_id, lv.stage, %(today)s, v.user_id,
-                   'draft', %(origin)s, v.amount_due, v.amount_credit, lv.action_email, lv.action_letter,
-                   lv.action_call, lv.action_agency, lv.action_legal, lv.action_hold, lv.agency_partner_id,
+                   -- an automatic level's communication is carried out in this transaction, or marked failed
+                   CASE WHEN lv.auto_send THEN 'sent' ELSE 'draft' END, %(origin)s, v.amount_due, v.amount_credit,
+                   lv.action_email, lv.action_letter, lv.action_call, lv.action_agency, lv.action_legal,
+                   lv.action_hold, lv.agency_partner_id,
                    %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM jsonb_to_recordset(%(values)s::jsonb)
                    AS v(partner_id int, recipient_id int, level_id int, user_id int, amount_due numeric,
@@ -639,11 +641,12 @@ class CreditDunningCommunication(models.Model):
         by_reason = defaultdict(list)
         for communication, error in failures.items():
             by_reason[error].append(communication.id)
-        outcomes = [("sent", None, list(set(self.ids) - {c.id for c in failures}))]
+        # the drafts sent now; an automatic level's communication was made sent
+        outcomes = [("sent", None, [c.id for c in self if c.state == "draft" and c not in failures])]
         outcomes += [("failed", error, ids) for error, ids in by_reason.items()]
         # One update per outcome for the whole batch: the state is not tracked, nothing depends on it in the ORM.
         self.flush_recordset()
-        for state, reason, ids in outcomes:
+        for state, reason, ids in filter(lambda outcome: outcome[2], outcomes):
             self.env.execute_query(SQL(
                 "UPDATE credit_dunning_communication SET state = %s, failure_reason = %s, write_uid = %s, "
                 "write_date = %s WHERE id = ANY(%s)", state, reason, self.env.uid, self.env.cr.now(), ids))
