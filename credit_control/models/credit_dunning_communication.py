@@ -308,8 +308,9 @@ class CreditDunningCommunication(models.Model):
           about the item (an email sent or a letter printed by a level that only communicates, from the due
           date on) is at least the level's ``spacing_days`` old.
         - *Net of credits:* the customer's open credits (credit notes, payments on account: negative open
-          receivable lines) are applied to its open items, oldest credit to oldest item first. A level is sent
-          when the net of its items is more than the level's minimum amount (and more than 0).
+          receivable lines) are applied to its open items of the same currency, in that currency, oldest credit to
+          oldest item first; an item's net counts in company currency at its own rate. A level is sent when the
+          net of its items is more than the level's minimum amount (and more than 0).
 
         An item is skipped while its invoice is disputed, while its customer has a pending promise to pay and
         once it was dunned today. Its current level is that of its latest dunning line whose communication was
@@ -352,25 +353,34 @@ class CreditDunningCommunication(models.Model):
 
     @api.model
     def _credit_net_items(self, lines, digits):
-        """One customer's open items with their ``net``: its open credits (the lines with a negative residual) are
-        applied oldest credit to oldest item first, and each item keeps which credits covered it (``covered``:
-        [(credit line, amount)], company currency). ``digits``: decimal places per currency id."""
+        """One customer's open items with their ``net``: in each currency, its open credits in that currency (the
+        lines with a negative residual) are applied oldest credit to oldest item first, in that currency, as the
+        letter shows them; each item keeps its net in its currency (``net_currency``) and in company currency at
+        its own rate (``net``), and which credits covered it (``covered``: [(credit line, amount in currency)]).
+        ``digits``: decimal places per currency id."""
         company_digits = digits[self.env.company.currency_id.id]
-        credits = sorted((line for line in lines if line["residual"] < 0),
-                         key=lambda line: (line["date"], line["move_line_id"]))
-        items = sorted((line for line in lines if line["residual"] > 0),
-                       key=lambda line: (line["date_due"], line["move_line_id"]))
-        left = [[credit, -credit["residual"]] for credit in credits]
-        for item in items:
-            item["net"], item["covered"] = item["residual"], []
-            while left and item["net"] > 0:
-                used = min(left[0][1], item["net"])
-                item["covered"].append((left[0][0], used))
-                item["net"] = round(item["net"] - used, company_digits)
-                left[0][1] = round(left[0][1] - used, company_digits)
-                if left[0][1] <= 0:
-                    left.pop(0)
-        return items
+        items = []
+        by_currency = defaultdict(list)
+        for line in lines:
+            by_currency[line["currency_id"]].append(line)
+        for currency_id, currency_lines in by_currency.items():
+            credits = sorted((line for line in currency_lines if line["residual"] < 0 > line["residual_currency"]),
+                             key=lambda line: (line["date"], line["move_line_id"]))
+            left = [[credit, -credit["residual_currency"]] for credit in credits]
+            for item in sorted((line for line in currency_lines if line["residual"] > 0),
+                               key=lambda line: (line["date_due"], line["move_line_id"])):
+                item["net_currency"], item["covered"] = max(item["residual_currency"], 0.0), []
+                while left and item["net_currency"] > 0:
+                    used = min(left[0][1], item["net_currency"])
+                    item["covered"].append((left[0][0], used))
+                    item["net_currency"] = round(item["net_currency"] - used, digits[currency_id])
+                    left[0][1] = round(left[0][1] - used, digits[currency_id])
+                    if left[0][1] <= 0:
+                        left.pop(0)
+                item["net"] = round(item["residual"] * item["net_currency"] / item["residual_currency"],
+                                    company_digits) if item["residual_currency"] else 0.0
+                items.append(item)
+        return sorted(items, key=lambda item: (item["date_due"], item["move_line_id"]))
 
     @api.model
     def _credit_item_levels(self, item, past, ladder, today):
@@ -417,13 +427,13 @@ class CreditDunningCommunication(models.Model):
                 applied = credits.setdefault(credit["move_id"], {
                     "move_id": credit["move_id"], "date": credit["date"], "currency_id": credit["currency_id"],
                     "amount_residual": 0.0, "amount_residual_company": 0.0})
-                applied["amount_residual_company"] -= used
-                applied["amount_residual"] -= used * credit["residual_currency"] / credit["residual"]
+                applied["amount_residual"] -= used
+                applied["amount_residual_company"] -= used * credit["residual"] / credit["residual_currency"]
             group_credits = [dict(
-                credit, amount_residual_company=round(credit["amount_residual_company"], company_digits),
-                amount_residual=round(credit["amount_residual"], digits[credit["currency_id"]]),
+                credit, amount_residual=round(credit["amount_residual"], digits[credit["currency_id"]]),
+                amount_residual_company=round(credit["amount_residual_company"], company_digits),
             ) for credit in credits.values()]
-            credit_total = round(-sum(credit["amount_residual_company"] for credit in group_credits), company_digits)
+            credit_total = round(sum(item["residual"] for item in group) - net, company_digits)
             rows += [{
                 "move_line_id": item["move_line_id"], "move_id": item["move_id"], "partner_id": item["partner_id"],
                 "level_id": rung.level_id, "currency_id": item["currency_id"], "date_due": item["date_due"],

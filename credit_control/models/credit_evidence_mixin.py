@@ -23,6 +23,11 @@ class CreditEvidenceMixin(models.AbstractModel):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su and self._CREDIT_WORKFLOW_FIELDS:
+            # the workflow's fields take their own defaults, never one a caller put in the context
+            self = self.with_context({key: value for key, value in self.env.context.items()
+                                      if key.removeprefix("default_") not in self._CREDIT_WORKFLOW_FIELDS
+                                      or not key.startswith("default_")})
         records = super().create(vals_list)
         if not self.env.su:
             for record, vals in zip(records, vals_list, strict=True):

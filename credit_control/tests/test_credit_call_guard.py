@@ -139,6 +139,14 @@ class TestCreditCallGuard(CreditControlCommon):
                          {"date": "2026-01-01"}, {"user_id": self.manager.id}):
                 with self.assertRaisesRegex(UserError, "set by its workflow's buttons only"):
                     promise.write(vals)
+            # nor through the context's defaults: a promise recorded today, by its recorder, open
+            forged = self.promises.with_user(self.controller).with_context(
+                default_date="2026-01-01", default_user_id=self.manager.id, default_state="kept",
+                default_closed_on="2026-01-01",
+            ).create({"partner_id": self.customer.id, "promise_date": "2026-03-10", "amount": 100.0,
+                      "promised_by": "AP"})
+            self.assertEqual((str(forged.date), forged.user_id, forged.state, forged.closed_on),
+                             ("2026-02-15", self.controller, "open", False))
             with self.assertRaisesRegex(UserError, "cannot be created by hand"):
                 self.promises.with_user(self.controller).create({
                     "partner_id": self.customer.id, "promise_date": "2026-02-20", "amount": 10.0,

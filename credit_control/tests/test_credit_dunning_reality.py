@@ -249,6 +249,28 @@ class TestCreditDunningReality(CreditControlCommon):
         self.assertEqual([row["total"] for row in data["ageing"]], [500.0])
         self.assertNotIn("1,500.00", self._body(sent))
 
+    def test_credits_net_in_the_customers_currency(self):
+        """Invariant: credits are applied in the currency of the invoices they offset, as the letter shows them:
+        an EUR credit note of 1,000 covers an EUR invoice of 1,000 whatever the rates did in between (net 0, no
+        dunning), and what a communication lists adds up, per currency, to what it asks.
+
+        EUR rate 1.0 from 01-01, 2.0 from 03-01: the invoice (01-01) is USD 1,000, the credit note (03-01) USD
+        500. 03-20: nothing (the old netting in company currency asked USD 500). 03-21, with an EUR invoice of
+        600 due 02-01 (48 days): both invoices get the letter (+30); the credit covers the oldest, so the letter
+        lists EUR 1,000 + 600 - 1,000 = EUR 600 and asks USD 600 (600 at 1.0); the credit applied, in company
+        currency at the invoice's rate, is USD 1,000; the credit note is listed for EUR -1,000 (USD -500)."""
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 1.0), ("2026-03-01", 2.0)])
+        first = self._invoice(self.customer, 1000.0, "2026-01-01", currency=eur)
+        refund = self._invoice(self.customer, 1000.0, "2026-03-01", move_type="out_refund", currency=eur)
+        self.assertFalse(self._run("2026-03-20"))
+        later = self._invoice(self.customer, 600.0, "2026-02-01", days=0, currency=eur)
+        sent = self._run("2026-03-21")
+        self.assertEqual((sent.line_ids.move_id, sent.amount_due, sent.amount_credit), (first | later, 600.0, 1000.0))
+        self.assertEqual((sent.credit_ids.move_id, sent.credit_ids.amount_residual,
+                          sent.credit_ids.amount_residual_company), (refund, -1000.0, -500.0))
+        self.assertEqual([(currency.name, amount) for currency, amount in sent._credit_letter_data()["totals"]],
+                         [("EUR", 600.0)])
+
     def test_pre_due_reminder_is_not_the_written_warning(self):
         """Invariant: a hand-over waits for a written reminder from the due date on that reached the customer:
         a pre-due reminder or a failed email does not count; a letter the controller marked done does.

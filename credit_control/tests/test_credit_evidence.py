@@ -122,8 +122,8 @@ class TestCreditEvidence(CreditControlCommon):
 
     def test_sent_email_cannot_be_rewritten_notes_can_be_posted(self):
         """Invariant: the dunning email sent to the customer stays as sent: no user rewrites its body, subject or
-        attachments or deletes it, over RPC or from the chatter (which edits and deletes as superuser); notes can
-        still be posted, edited and deleted."""
+        attachments (nor the files' content) or deletes it, over RPC or from the chatter (which edits and deletes
+        as superuser); notes and other attachments can still be posted, edited and deleted."""
         sent = self._sent()
         email = sent.message_ids.filtered(lambda m: m.subtype_id == self.env.ref("mail.mt_comment"))
         self.assertEqual(len(email), 1)
@@ -146,6 +146,24 @@ class TestCreditEvidence(CreditControlCommon):
         email.invalidate_recordset()
         self.assertEqual((email.exists(), email.body, email.subject, email.attachment_ids),
                          (email, body, subject, attachments))
+
+        # nor the files it carried (the agency's collection file is an attachment of the communication)
+        carried = self.env["ir.attachment"].create({"name": "Collection file.xlsx", "raw": b"original",
+                                                    "res_model": sent._name, "res_id": sent.id})
+        sent.sudo().message_post(body="Hand-over", message_type="comment", subtype_xmlid="mail.mt_comment",
+                                 attachment_ids=carried.ids)
+        for vals in ({"raw": b"forged"}, {"name": "nothing.txt", "mimetype": "text/plain"},
+                     {"res_id": self.customer.id, "res_model": "res.partner"}):
+            with self.assertRaisesRegex(UserError, "emails and letters sent or received on it"):
+                carried.with_user(self.user).write(vals)
+        with self.assertRaisesRegex(UserError, "emails and letters sent or received on it"):
+            carried.with_user(self.user).unlink()
+        carried.invalidate_recordset()
+        self.assertEqual((carried.raw, carried.name), (b"original", "Collection file.xlsx"))
+        loose = self.env["ir.attachment"].create({"name": "draft.txt", "raw": b"x", "res_model": sent._name,
+                                                  "res_id": sent.id})
+        loose.with_user(self.user).write({"name": "notes.txt"})  # an attachment of no email stays the user's
+        loose.with_user(self.user).unlink()
 
         note = sent.with_user(self.user).message_post(body="Customer says the cheque is in the post.",
                                                       message_type="comment", subtype_xmlid="mail.mt_note")
