@@ -308,8 +308,9 @@ class CreditDunningCommunication(models.Model):
           about the item (an email sent or a letter printed by a level that only communicates, from the due
           date on) is at least the level's ``spacing_days`` old.
         - *Net of credits:* the customer's open credits (credit notes, payments on account: negative open
-          receivable lines) are applied to its open items of the same currency, in that currency, oldest credit to
-          oldest item first; an item's net counts in company currency at its own rate. A level is sent when the
+          receivable lines) are applied to its open items, oldest credit to oldest item first: in their own
+          currency first, then what is left to items in other currencies at each one's rate; an item's net
+          counts in company currency at its own rate. A level is sent when the
           net of its items is more than the level's minimum amount (and more than 0).
 
         An item is skipped while its invoice is disputed, while its customer has a pending promise to pay and
@@ -353,34 +354,40 @@ class CreditDunningCommunication(models.Model):
 
     @api.model
     def _credit_net_items(self, lines, digits):
-        """One customer's open items with their ``net``: in each currency, its open credits in that currency (the
-        lines with a negative residual) are applied oldest credit to oldest item first, in that currency, as the
-        letter shows them; each item keeps its net in its currency (``net_currency``) and in company currency at
-        its own rate (``net``), and which credits covered it (``covered``: [(credit line, amount in currency)]).
+        """One customer's open items with their ``net``: its open credits (the lines with a negative residual) are
+        applied oldest credit to oldest item first: first to the items of their own currency, in that currency, as
+        the letter shows them; what is left then to the items still open in other currencies, at each line's own
+        rate. Each item keeps its net in its currency (``net_currency``) and in company currency at its rate
+        (``net``), and which credits covered it (``covered``: [(credit line, amount in the credit's currency)]).
         ``digits``: decimal places per currency id."""
         company_digits = digits[self.env.company.currency_id.id]
-        items = []
-        by_currency = defaultdict(list)
-        for line in lines:
-            by_currency[line["currency_id"]].append(line)
-        for currency_id, currency_lines in by_currency.items():
-            credits = sorted((line for line in currency_lines if line["residual"] < 0 > line["residual_currency"]),
-                             key=lambda line: (line["date"], line["move_line_id"]))
-            left = [[credit, -credit["residual_currency"]] for credit in credits]
-            for item in sorted((line for line in currency_lines if line["residual"] > 0),
-                               key=lambda line: (line["date_due"], line["move_line_id"])):
-                item["net_currency"], item["covered"] = max(item["residual_currency"], 0.0), []
-                while left and item["net_currency"] > 0:
-                    used = min(left[0][1], item["net_currency"])
-                    item["covered"].append((left[0][0], used))
-                    item["net_currency"] = round(item["net_currency"] - used, digits[currency_id])
-                    left[0][1] = round(left[0][1] - used, digits[currency_id])
-                    if left[0][1] <= 0:
-                        left.pop(0)
-                item["net"] = round(item["residual"] * item["net_currency"] / item["residual_currency"],
-                                    company_digits) if item["residual_currency"] else 0.0
-                items.append(item)
-        return sorted(items, key=lambda item: (item["date_due"], item["move_line_id"]))
+        items = sorted((line for line in lines if line["residual"] > 0),
+                       key=lambda line: (line["date_due"], line["move_line_id"]))
+        credits = sorted((line for line in lines if line["residual"] < 0 > line["residual_currency"]),
+                         key=lambda line: (line["date"], line["move_line_id"]))
+        left = {credit["move_line_id"]: -credit["residual_currency"] for credit in credits}  # credit's currency
+        for item in items:
+            item["net_currency"], item["covered"] = max(item["residual_currency"], 0.0), []
+        for same_currency in (True, False):
+            for item in items:
+                for credit in credits:
+                    if item["net_currency"] <= 0:
+                        break
+                    if left[credit["move_line_id"]] <= 0 or (credit["currency_id"] == item["currency_id"]) \
+                            != same_currency:
+                        continue
+                    # one unit of the credit's currency in the item's currency, through company currency
+                    factor = 1.0 if same_currency else (credit["residual"] / credit["residual_currency"]) / (
+                        item["residual"] / item["residual_currency"])
+                    used = min(left[credit["move_line_id"]], item["net_currency"] / factor)
+                    item["covered"].append((credit, used))
+                    left[credit["move_line_id"]] = round(left[credit["move_line_id"]] - used,
+                                                         digits[credit["currency_id"]])
+                    item["net_currency"] = round(item["net_currency"] - used * factor, digits[item["currency_id"]])
+        for item in items:
+            item["net"] = round(item["residual"] * item["net_currency"] / item["residual_currency"],
+                                company_digits) if item["residual_currency"] > 0 else 0.0
+        return items
 
     @api.model
     def _credit_item_levels(self, item, past, ladder, today):

@@ -271,6 +271,27 @@ class TestCreditDunningReality(CreditControlCommon):
         self.assertEqual([(currency.name, amount) for currency, amount in sent._credit_letter_data()["totals"]],
                          [("EUR", 600.0)])
 
+    def test_a_credit_left_over_offsets_invoices_in_another_currency(self):
+        """Invariant: what is left of a credit after the invoices of its own currency offsets invoices in other
+        currencies at each one's rate: a customer at net zero in company currency is not dunned.
+
+        EUR at 2.0 per USD. An EUR invoice of 1,000 (USD 500) due 01-31 and a USD payment on account of 300
+        (EUR 600): 03-15 (43 days), the letter asks EUR 400 = USD 200 and lists the payment for USD -300. Another
+        customer paid USD 500 on account: net 0, nothing."""
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+        other = self._customer("Paid Up GmbH", email="ap@paidup.example")
+        for partner, paid in ((self.customer, 300.0), (other, 500.0)):
+            self._invoice(partner, 1000.0, "2026-01-01", currency=eur)
+            payment = self.env["account.payment"].create({
+                "payment_type": "inbound", "partner_type": "customer", "partner_id": partner.id, "amount": paid,
+                "date": "2026-02-01"})
+            payment.action_post()
+        sent = self._run("2026-03-15")
+        self.assertEqual(sent.partner_id, self.customer)
+        self.assertEqual((sent.level_id.name, sent.amount_due, sent.amount_credit), ("Formal letter", 200.0, 300.0))
+        self.assertEqual((sent.credit_ids.currency_id.name, sent.credit_ids.amount_residual,
+                          sent.credit_ids.amount_residual_company), ("USD", -300.0, -300.0))
+
     def test_pre_due_reminder_is_not_the_written_warning(self):
         """Invariant: a hand-over waits for a written reminder from the due date on that reached the customer:
         a pre-due reminder or a failed email does not count; a letter the controller marked done does.
