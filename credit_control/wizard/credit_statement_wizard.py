@@ -21,10 +21,7 @@ class CreditStatementWizard(models.TransientModel):
                                        partners=", ".join(without_email.mapped("display_name"))))
         template = self.env.ref("credit_control.mail_template_customer_statement")
         for partner in partners:
-            # in the sender's name, as superuser: posting on a customer takes the right to edit it, which a credit
-            # controller need not have
-            partner.sudo().message_post_with_source(template, message_type="comment", subtype_xmlid="mail.mt_comment",
-                                                    author_id=self.env.user.partner_id.id)
+            partner.message_post_with_source(template, message_type="comment", subtype_xmlid="mail.mt_comment")
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
             "type": "success", "message": self.env._("%(count)s statements sent.", count=len(partners)),
             "next": {"type": "ir.actions.act_window_close"}}}
