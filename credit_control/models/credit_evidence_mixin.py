@@ -24,10 +24,12 @@ class CreditEvidenceMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su and self._CREDIT_WORKFLOW_FIELDS:
-            # the workflow's fields take their own defaults, never one a caller put in the context
-            self = self.with_context({key: value for key, value in self.env.context.items()
-                                      if key.removeprefix("default_") not in self._CREDIT_WORKFLOW_FIELDS
-                                      or not key.startswith("default_")})
+            # the workflow's fields take their own defaults, never one a caller put in the context: a new context
+            # without those keys (keyword arguments could only add)
+            context = {key: value for key, value in self.env.context.items()
+                       if not key.startswith("default_")
+                       or key.removeprefix("default_") not in self._CREDIT_WORKFLOW_FIELDS}
+            self = self.with_context(context)  # pylint: disable=context-overridden
         records = super().create(vals_list)
         if not self.env.su:
             for record, vals in zip(records, vals_list, strict=True):
