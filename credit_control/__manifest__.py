@@ -1,7 +1,7 @@
 {
     "name": "Credit Control",
     "summary": "Credit tiers, explainable ratings, limits enforced at posting, staged dunning and early warnings",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "credit_control contributors",

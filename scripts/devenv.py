@@ -607,8 +607,9 @@ UPGRADE_COLUMNS = {
                         "state"),
     "credit_dunning_communication": ("id", "state", "partner_id", "company_id", "level_id", "stage", "date",
                                      "amount_due", "origin"),
-    "credit_dunning_line": ("id", "communication_id", "move_id", "state", "partner_id", "company_id", "level_id",
-                            "date", "date_due", "days_overdue", "amount_residual", "amount_residual_company"),
+    # a line's customer, company and level are its communication's (stored there only since 18.0.1.3.0)
+    "credit_dunning_line": ("id", "communication_id", "move_id", "date", "date_due", "days_overdue",
+                            "amount_residual", "amount_residual_company"),
 }
 # Per (commercial partner, company): the stored company-dependent values.
 LIMITS_SQL = """

@@ -3,7 +3,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
-from odoo.tools.sql import column_exists, create_column
+from odoo.tools.sql import column_exists, create_column, create_index
 
 from ..exceptions import CreditLimitExceeded
 
@@ -110,6 +110,14 @@ class AccountMove(models.Model):
     # -------------------------------------------------------------------------
     # CRUD
     # -------------------------------------------------------------------------
+
+    # the open invoices whose customers dunning checks, batch by batch in customer order, from an index
+    _CREDIT_OPEN_INVOICE = "state = 'posted' AND move_type = 'out_invoice' AND payment_state IN ('not_paid', 'partial')"
+
+    def init(self):
+        super().init()
+        create_index(self.env.cr, "account_move_credit_open_invoice_idx", self._table,
+                     ["company_id", "commercial_partner_id"], where=self._CREDIT_OPEN_INVOICE)
 
     def _auto_init(self):
         """Fill ``credit_date_due`` in SQL on install: a company's years of invoices, not one compute each."""

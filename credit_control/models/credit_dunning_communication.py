@@ -1,14 +1,16 @@
 import json
 from collections import defaultdict, namedtuple
 from datetime import timedelta
+from itertools import product
 
 from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
-from odoo.tools import SQL, format_datetime
+from odoo.tools import SQL, format_amount, format_datetime
 
+from ..garbage_collection import collection_paused
 from ..report.credit_dunning_xlsx import collection_file_workbook, dunning_columns
 from ..report.xlsx import xlsx_download_action
 
@@ -56,6 +58,10 @@ class CreditDunningCommunication(models.Model):
         help="What the customer was asked to pay, in company currency, when it was made: the open amount of the "
              "invoices of this communication, less the open credits applied to them. Not summed: a customer's "
              "debt is in several communications.")
+    amount_due_display = fields.Char(
+        string="Net Amount Due (as sent)", compute="_compute_amount_due_display",
+        help="The net amount due as the customer reads it, in the reader's language: in the currency of the "
+             "invoices and credits listed when they are all in one, else in company currency.")
     customer_overdue = fields.Monetary(
         compute="_compute_customer_overdue", aggregator="sum",
         help="What the customer owes overdue today, less its open credits, in company currency. Group totals "
@@ -97,6 +103,14 @@ class CreditDunningCommunication(models.Model):
     def _compute_move_count(self):
         for communication in self:
             communication.move_count = len(communication.line_ids)
+
+    @api.depends("amount_due", "line_ids", "credit_ids")
+    @api.depends_context("lang")
+    def _compute_amount_due_display(self):
+        for communication in self:
+            totals = communication._credit_letter_data()["totals"]
+            currency, amount = totals[0] if len(totals) == 1 else (communication.currency_id, communication.amount_due)
+            communication.amount_due_display = format_amount(self.env, amount, currency)
 
     @api.depends("partner_id", "company_id")
     def _compute_customer_overdue(self):
@@ -151,9 +165,9 @@ class CreditDunningCommunication(models.Model):
     # -------------------------------------------------------------------------
 
     def action_send(self):
-        """Send reviewed drafts now."""
-        if self.filtered(lambda c: c.state != "draft"):
-            raise UserError(self.env._("Only draft dunning communications can be sent."))
+        """Send reviewed drafts now, or again what failed once its cause is fixed."""
+        if self.filtered(lambda c: c.state not in ("draft", "failed")):
+            raise UserError(self.env._("Only draft or failed dunning communications can be sent."))
         self._credit_dispatch()
 
     def action_done(self):
@@ -249,9 +263,11 @@ class CreditDunningCommunication(models.Model):
             if run.state == "done":
                 return 0, 0
             partner_ids = self._credit_pending_partner_ids(run.last_partner_id, batch_size)
-        candidates = self._credit_dunning_candidates(partner_ids) if partner_ids else []
-        communications = self._credit_create_communications(candidates, origin)
-        communications.filtered("level_id.auto_send")._credit_dispatch()
+        with collection_paused():
+            candidates = self._credit_dunning_candidates(partner_ids) if partner_ids else []
+            communications = self._credit_create_communications(candidates, origin)
+        # an automatic level's communications were made sent: carry them out
+        communications.filtered(lambda c: c.state == "sent")._credit_dispatch()
         if run:
             checked = run.customer_count + len(partner_ids)
             # a short batch was the last one; otherwise what is left, at least one more call to find out
@@ -260,7 +276,7 @@ class CreditDunningCommunication(models.Model):
                 "last_partner_id": partner_ids[-1] if partner_ids else run.last_partner_id,
                 "customer_count": checked,
                 "communication_count": run.communication_count + len(communications),
-                "invoice_count": run.invoice_count + len(candidates),
+                "invoice_count": run.invoice_count + sum(len(group["items"]) for group in candidates),
                 "state": "running" if remaining else "done",
             })
         return len(partner_ids), remaining
@@ -274,7 +290,7 @@ class CreditDunningCommunication(models.Model):
         if not run:
             self.env["account.move"].flush_model()
             [(total,)] = self.env.execute_query(SQL(
-                "SELECT COUNT(DISTINCT commercial_partner_id) FROM account_move WHERE %s",
+                "SELECT COUNT(*) FROM (SELECT commercial_partner_id FROM account_move WHERE %s GROUP BY 1) customers",
                 self._credit_open_invoice_sql()))
             run = runs.create({"company_id": self.env.company.id, "date": today, "customer_total": total})
         return run
@@ -290,8 +306,7 @@ class CreditDunningCommunication(models.Model):
 
     @api.model
     def _credit_open_invoice_sql(self):
-        return SQL("company_id = %s AND state = 'posted' AND move_type = 'out_invoice' "
-                   "AND payment_state IN ('not_paid', 'partial')", self.env.company.id)
+        return SQL("company_id = %s AND %s", self.env.company.id, SQL(self.env["account.move"]._CREDIT_OPEN_INVOICE))
 
     @api.model
     def _credit_dunning_candidates(self, partner_ids=None):
@@ -315,10 +330,10 @@ class CreditDunningCommunication(models.Model):
 
         An item is skipped while its invoice is disputed, while its customer has a pending promise to pay and
         once it was dunned today. Its current level is that of its latest dunning line whose communication was
-        not cancelled. Rows, per customer and level in sending order: move_line_id, move_id, partner_id,
-        level_id, currency_id, date_due, residual, residual_currency (the item); net, credit and credits (the
-        level's: its net and the credits applied to its items, in company currency, and those credits per
-        document).
+        not cancelled. A group per customer and level, levels lowest first: partner_id, level_id, net and credit
+        (the net of its items and the credits applied to them, in company currency), credits (those credits per
+        document) and items (oldest first: move_line_id, move_id, currency_id, date_due, residual,
+        residual_currency).
         """
         today = self._credit_today()
         self.env.flush_all()
@@ -331,14 +346,18 @@ class CreditDunningCommunication(models.Model):
         by_partner = defaultdict(list)
         for line in lines:
             by_partner[line["partner_id"]].append(line)
-        rows = []
+        groups = []
         for partner_lines in by_partner.values():
-            items = self._credit_net_items(partner_lines, digits)
-            for item in items:
-                item["levels"] = self._credit_item_levels(item, history.get(item["move_line_id"], {}),
-                                                          ladders.get(item["policy_id"], ()), today)
-            rows += self._credit_group_by_level([item for item in items if item["levels"]], digits)
-        return rows
+            reached = []
+            for item in self._credit_net_items(partner_lines, digits, today):
+                ladder = ladders.get(item["policy_id"])
+                if ladder and item["date_due"] + ladder[0].delay <= today:  # most are too young for any level
+                    item["levels"] = self._credit_item_levels(item, history.get(item["move_line_id"], {}), ladder,
+                                                              today)
+                    if item["levels"]:
+                        reached.append(item)
+            groups += self._credit_group_by_level(reached, digits)
+        return groups
 
     @api.model
     def _credit_ladders(self, policy_ids):
@@ -353,13 +372,14 @@ class CreditDunningCommunication(models.Model):
         return ladders
 
     @api.model
-    def _credit_net_items(self, lines, digits):
+    def _credit_net_items(self, lines, digits, today):
         """One customer's open items with their ``net``: its open credits (the lines with a negative residual) are
-        applied oldest credit to oldest item first: first to the items of their own currency, in that currency, as
-        the letter shows them; what is left then to the items still open in other currencies, at each line's own
-        rate. Each item keeps its net in its currency (``net_currency``) and in company currency at its rate
-        (``net``), and which credits covered it (``covered``: [(credit line, amount in the credit's currency)]).
-        ``digits``: decimal places per currency id."""
+        applied oldest credit to oldest item first, to the overdue items before those not overdue yet (as the
+        customer's net overdue counts them). Among each of these, first to the items of the credit's own currency,
+        in that currency, as the letter shows them; what is left then to the items still open in other
+        currencies, at each line's own rate. Each item keeps its net in its currency (``net_currency``) and in
+        company currency at its rate (``net``), and which credits covered it (``covered``: [(credit line, amount
+        in the credit's currency)]). ``digits``: decimal places per currency id."""
         company_digits = digits[self.env.company.currency_id.id]
         items = sorted((line for line in lines if line["residual"] > 0),
                        key=lambda line: (line["date_due"], line["move_line_id"]))
@@ -368,8 +388,9 @@ class CreditDunningCommunication(models.Model):
         left = {credit["move_line_id"]: -credit["residual_currency"] for credit in credits}  # credit's currency
         for item in items:
             item["net_currency"], item["covered"] = max(item["residual_currency"], 0.0), []
-        for same_currency in (True, False):
-            for item in items:
+        overdue = [item for item in items if item["date_due"] < today]  # the oldest items, first in ``items``
+        for tier, same_currency in product((overdue, items[len(overdue):]), (True, False)):
+            for item in tier:
                 for credit in credits:
                     if item["net_currency"] <= 0:
                         break
@@ -409,7 +430,7 @@ class CreditDunningCommunication(models.Model):
         """Give one customer's items their level: the first of each item's ``levels`` whose group (the
         customer's items at that level) nets more than the level's minimum. Groups are weighed from the highest
         level down, so that the items a group drops (those with something to ask for) join the next level down
-        before that one is weighed. Rows in sending order: levels lowest first, items oldest first. ``digits``:
+        before that one is weighed. The groups sent, as ``_credit_dunning_candidates`` returns them. ``digits``:
         decimal places per currency id."""
         company_digits = digits[self.env.company.currency_id.id]
         groups = defaultdict(list)
@@ -427,7 +448,7 @@ class CreditDunningCommunication(models.Model):
                 following = item["levels"][item["levels"].index(rung) + 1:]
                 if following and item["net"] > 0:
                     groups[following[0]].append(item)
-        rows = []
+        sent = []
         for rung, group, net in sorted(settled, key=lambda settle: settle[0].offset):
             credits = {}
             for credit, used in (cover for item in group for cover in item["covered"]):
@@ -440,14 +461,13 @@ class CreditDunningCommunication(models.Model):
                 credit, amount_residual=round(credit["amount_residual"], digits[credit["currency_id"]]),
                 amount_residual_company=round(credit["amount_residual_company"], company_digits),
             ) for credit in credits.values()]
-            credit_total = round(sum(item["residual"] for item in group) - net, company_digits)
-            rows += [{
-                "move_line_id": item["move_line_id"], "move_id": item["move_id"], "partner_id": item["partner_id"],
-                "level_id": rung.level_id, "currency_id": item["currency_id"], "date_due": item["date_due"],
-                "residual": item["residual"], "residual_currency": item["residual_currency"],
-                "net": net, "credit": credit_total, "credits": group_credits,
-            } for item in sorted(group, key=lambda item: (item["date_due"], item["move_line_id"]))]
-        return rows
+            sent.append({
+                "partner_id": group[0]["partner_id"], "level_id": rung.level_id, "net": net,
+                "credit": round(sum(item["residual"] for item in group) - net, company_digits),
+                "credits": group_credits,
+                "items": sorted(group, key=lambda item: (item["date_due"], item["move_line_id"])),
+            })
+        return sent
 
     @api.model
     def _credit_open_lines_sql(self, partner_ids, today):
@@ -506,10 +526,10 @@ class CreditDunningCommunication(models.Model):
                    BOOL_OR(dl.date = %(today)s) AS dunned_today
               FROM credit_dunning_line dl
               JOIN credit_dunning_communication c ON c.id = dl.communication_id
-              JOIN credit_dunning_level lv ON lv.id = dl.level_id
+              JOIN credit_dunning_level lv ON lv.id = c.level_id
               JOIN account_move_line l ON l.id = dl.move_line_id AND l.reconciled IS NOT TRUE
-             WHERE dl.company_id = %(company)s
-               AND (%(partner_ids)s IS NULL OR dl.partner_id = ANY(%(partner_ids)s))
+             WHERE c.company_id = %(company)s
+               AND (%(partner_ids)s IS NULL OR c.partner_id = ANY(%(partner_ids)s))
              GROUP BY dl.move_line_id
             """,
             company=self.env.company.id, today=today,
@@ -556,7 +576,8 @@ class CreditDunningCommunication(models.Model):
 
     @api.model
     def _credit_create_communications(self, candidates, origin):
-        """One communication per customer and level, with a line per item: one insert per table for the lot.
+        """A communication per group of ``candidates`` (see ``_credit_dunning_candidates``), with a line per
+        item: one insert per table for the lot.
 
         Plain SQL inserts: a run makes tens of thousands of lines, and these records have no ORM-side logic
         (no tracking, nothing computed from them). The unique (item, day) index on the lines makes a
@@ -565,13 +586,10 @@ class CreditDunningCommunication(models.Model):
         if not candidates:
             return self.browse()
         today = self._credit_today()
-        groups = defaultdict(list)
-        for row in candidates:
-            groups[row["partner_id"], row["level_id"]].append(row)
-        partners = self.env["res.partner"].browse({partner_id for partner_id, _level_id in groups})
-        levels = self.env["credit.dunning.level"].browse({level_id for _partner_id, level_id in groups})
+        partners = self.env["res.partner"].browse({group["partner_id"] for group in candidates})
+        levels = self.env["credit.dunning.level"].browse({group["level_id"] for group in candidates})
         users = partners._credit_responsible_users()
-        emailed = {partner_id for partner_id, level_id in groups if levels.browse(level_id).action_email}
+        emailed = {group["partner_id"] for group in candidates if levels.browse(group["level_id"]).action_email}
         recipients = {partner.id: partner.address_get(["invoice"])["invoice"]
                       for partner in partners if partner.id in emailed}
         stamp = {"uid": self.env.uid, "now": self.env.cr.now(), "today": today, "company": self.env.company.id}
@@ -595,33 +613,33 @@ class CreditDunningCommunication(models.Model):
             RETURNING id, partner_id, level_id
             """,
             origin=origin, values=json.dumps([{
-                "partner_id": partner_id, "recipient_id": recipients.get(partner_id, partner_id),
-                "level_id": level_id, "user_id": users[partner_id].id,
-                "amount_due": rows[0]["net"], "amount_credit": rows[0]["credit"],
-            } for (partner_id, level_id), rows in groups.items()]), **stamp,
+                "partner_id": group["partner_id"], "level_id": group["level_id"],
+                "recipient_id": recipients.get(group["partner_id"], group["partner_id"]),
+                "user_id": users[group["partner_id"]].id, "amount_due": group["net"], "amount_credit": group["credit"],
+            } for group in candidates]), **stamp,
         ))
         ids = {(partner_id, level_id): communication_id for communication_id, partner_id, level_id in created}
-        self._credit_insert_credits([dict(credit, communication_id=ids[key])
-                                     for key, rows in groups.items() for credit in rows[0]["credits"]], stamp)
+        for group in candidates:
+            group["communication_id"] = ids[group["partner_id"], group["level_id"]]
+        self._credit_insert_credits([dict(credit, communication_id=group["communication_id"])
+                                     for group in candidates for credit in group["credits"]], stamp)
         self.env.execute_query(SQL(
             """
             INSERT INTO credit_dunning_line (
-                communication_id, move_id, move_line_id, partner_id, company_id, level_id, date, currency_id,
-                date_due, days_overdue, amount_residual, amount_residual_company, create_uid, create_date,
-                write_uid, write_date)
-            SELECT v.communication_id, v.move_id, v.move_line_id, v.partner_id, %(company)s, v.level_id, %(today)s,
-                   v.currency_id, v.date_due, %(today)s - v.date_due, v.residual_currency, v.residual,
-                   %(uid)s, %(now)s, %(uid)s, %(now)s
+                communication_id, move_id, move_line_id, date, currency_id, date_due, days_overdue, amount_residual,
+                amount_residual_company)
+            SELECT v.communication_id, v.move_id, v.move_line_id, %(today)s, v.currency_id, v.date_due,
+                   %(today)s - v.date_due, v.residual_currency, v.residual
               FROM jsonb_to_recordset(%(values)s::jsonb)
-                   AS v(communication_id int, move_id int, move_line_id int, partner_id int, level_id int,
-                        currency_id int, date_due date, residual numeric, residual_currency numeric)
+                   AS v(communication_id int, move_id int, move_line_id int, currency_id int, date_due date,
+                        residual numeric, residual_currency numeric)
             """,
             values=json.dumps([{
-                "communication_id": ids[key], "move_id": row["move_id"], "move_line_id": row["move_line_id"],
-                "partner_id": row["partner_id"], "level_id": row["level_id"], "currency_id": row["currency_id"],
-                "date_due": row["date_due"], "residual": row["residual"], "residual_currency": row["residual_currency"],
-            } for key, rows in groups.items() for row in rows], default=str),
-            **stamp,
+                "communication_id": group["communication_id"], "move_id": item["move_id"],
+                "move_line_id": item["move_line_id"], "currency_id": item["currency_id"], "date_due": item["date_due"],
+                "residual": item["residual"], "residual_currency": item["residual_currency"],
+            } for group in candidates for item in group["items"]], default=str),
+            today=today,
         ))
         self.env["account.move"].invalidate_model(["credit_dunning_line_ids", "credit_dunning_level_id",
                                                    "credit_dunning_date", "credit_dunning_count"])
@@ -645,21 +663,23 @@ class CreditDunningCommunication(models.Model):
             """, values=json.dumps(credits, default=str), **stamp))
 
     def _credit_dispatch(self):
-        """Carry out the levels' actions and mark each communication sent, or failed with the reason."""
+        """Carry out the levels' actions and mark each communication sent, or failed with the reason. A failed
+        communication carries out nothing (no call, no hand-over, no hold): sent again, it does it all."""
         if not self:
             return
         failures = {}
         for communication in self.filtered(lambda c: c.action_email or c.action_agency):
             if error := communication._credit_send_emails():
                 failures[communication] = error
-        self._credit_schedule_activities()
-        self._credit_mark_invoices()
-        self._credit_apply_holds()
+        carried_out = self - self.browse(communication.id for communication in failures)
+        carried_out._credit_schedule_activities()
+        carried_out._credit_mark_invoices()
+        carried_out._credit_apply_holds()
         by_reason = defaultdict(list)
         for communication, error in failures.items():
             by_reason[error].append(communication.id)
-        # the drafts sent now; an automatic level's communication was made sent
-        outcomes = [("sent", None, [c.id for c in self if c.state == "draft" and c not in failures])]
+        # the drafts and failed ones sent now; an automatic level's communication was made sent
+        outcomes = [("sent", None, [c.id for c in self if c.state in ("draft", "failed") and c not in failures])]
         outcomes += [("failed", error, ids) for error, ids in by_reason.items()]
         # One update per outcome for the whole batch: the state is not tracked, nothing depends on it in the ORM.
         self.flush_recordset()
@@ -670,30 +690,35 @@ class CreditDunningCommunication(models.Model):
         self.invalidate_recordset(["state", "failure_reason", "write_uid", "write_date"])
 
     def _credit_send_emails(self):
-        """Send this communication's emails (customer, agency); None, or why it failed. A template that cannot
-        be rendered fails this communication alone: what it wrote is rolled back and the run goes on."""
+        """Send this communication's emails (to the customer, in its language, with its invoices; to the agency);
+        None, or why it failed: then none is sent. A template that cannot be rendered fails this communication
+        alone: what it wrote is rolled back and the run goes on."""
         self.ensure_one()
+        recipients = [self.recipient_id or self.partner_id] if self.action_email else []
+        if self.action_agency:
+            recipients.append(self.agency_partner_id)
+        if error := next(filter(None, map(self._credit_unreachable, recipients)), None):
+            return error
         try:
             with self.env.cr.savepoint():
-                error = self._credit_email_customer() if self.action_email else None
+                if self.action_email:
+                    self._credit_send_email(self.level_id.mail_template_id,
+                                            self.line_ids.move_id.invoice_pdf_report_id)
                 if self.action_agency:
                     self._credit_send_agency_package()
-                return error
+                return None
         except UserError as exc:  # mail rendering errors are UserErrors
             self.env.invalidate_all()
             # a rendering error ends with the exception: the reason a person can act on
             reason = next((line for line in reversed(str(exc).splitlines()) if line.strip(" )")), "")[:300]
             return self.env._("The email could not be prepared: %(error)s", error=reason)
 
-    def _credit_email_customer(self):
-        """Email the customer its invoices, in its language; None, or why it could not be sent."""
-        self.ensure_one()
-        recipient = self.recipient_id or self.partner_id
+    def _credit_unreachable(self, recipient):
+        """Why an email cannot reach ``recipient`` (a customer, an agency), or None."""
         if not recipient.email_normalized:
             return self.env._("%(partner)s has no valid email address.", partner=recipient.display_name)
         if recipient.is_blacklisted:
             return self.env._("%(email)s is on the email blacklist.", email=recipient.email_normalized)
-        self._credit_send_email(self.level_id.mail_template_id, self.line_ids.move_id.invoice_pdf_report_id)
         return None
 
     def _credit_send_agency_package(self):

@@ -21,15 +21,23 @@ class CreditEvidenceMixin(models.AbstractModel):
     # CRUD
     # -------------------------------------------------------------------------
 
+    @api.model
+    def default_get(self, fields_list):
+        """The workflow's fields take their own defaults, never one a user gave: neither a ``default_*`` key of
+        the context nor a personal default (``ir.default``, which any user may set for himself)."""
+        defaults = super().default_get(fields_list)
+        if not self.env.su:
+            for name in self._CREDIT_WORKFLOW_FIELDS.intersection(fields_list):
+                field = self._fields[name]
+                if field.default:
+                    defaults[name] = field.convert_to_write(
+                        field.convert_to_cache(field.default(self), self, validate=False), self)
+                else:
+                    defaults.pop(name, None)
+        return defaults
+
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su and self._CREDIT_WORKFLOW_FIELDS:
-            # the workflow's fields take their own defaults, never one a caller put in the context: a new context
-            # without those keys (keyword arguments could only add)
-            context = {key: value for key, value in self.env.context.items()
-                       if not key.startswith("default_")
-                       or key.removeprefix("default_") not in self._CREDIT_WORKFLOW_FIELDS}
-            self = self.with_context(context)  # pylint: disable=context-overridden
         records = super().create(vals_list)
         if not self.env.su:
             for record, vals in zip(records, vals_list, strict=True):

@@ -60,9 +60,11 @@ class CreditPaymentPromise(models.Model):
         """What reconciliations with the customer's receivables took from its payments (bank statement lines
         included) and credit notes dated on or after the promise's day, in one query. Of a payment, only the money
         received counts: a reconciliation takes its share of the bank or cash lines (a payment of 900 with a
-        write-off of 100, "mark as fully paid", pays 900 of the 1,000 it settles). Entries that are neither
-        payments nor credit notes (an insurer's indemnity, a write-off, an exchange difference) never keep a
-        promise."""
+        write-off of 100, "mark as fully paid", pays 900 of the 1,000 it settles). Only the customer's own (the
+        credit's partner is the customer or one of its contacts): an insurer's payment does not count. Only what
+        it owes (the debit is no payment, bank line nor exchange difference): money paid back to the customer (a
+        refunded credit note or payment) does not count. Entries that are neither payments nor credit notes (an
+        insurer's indemnity, a write-off, an exchange difference) never keep a promise."""
         self.env.flush_all()
         paid = dict(self.env.execute_query(SQL(
             """
@@ -70,9 +72,12 @@ class CreditPaymentPromise(models.Model):
                                            ELSE GREATEST(0, LEAST(1, money.cash / NULLIF(money.receivable, 0))) END)
               FROM credit_payment_promise pp
               JOIN res_partner p ON p.commercial_partner_id = pp.partner_id
+              JOIN res_company co ON co.id = pp.company_id
               JOIN account_move_line dl ON dl.partner_id = p.id AND dl.company_id = pp.company_id
+              JOIN account_move dm ON dm.id = dl.move_id
               JOIN account_partial_reconcile apr ON apr.debit_move_id = dl.id
               JOIN account_move_line cl ON cl.id = apr.credit_move_id
+              JOIN res_partner cp ON cp.id = cl.partner_id AND cp.commercial_partner_id = pp.partner_id
               JOIN account_move cm ON cm.id = cl.move_id
               JOIN account_journal j ON j.id = cm.journal_id
          LEFT JOIN account_payment ap ON ap.id = cm.origin_payment_id
@@ -89,6 +94,8 @@ class CreditPaymentPromise(models.Model):
                AND dl.account_id IN (SELECT id FROM account_account WHERE account_type = 'asset_receivable')
                AND (cm.move_type = 'out_refund' OR cm.origin_payment_id IS NOT NULL
                     OR cm.statement_line_id IS NOT NULL)
+               AND dm.origin_payment_id IS NULL AND dm.statement_line_id IS NULL
+               AND dm.journal_id IS DISTINCT FROM co.currency_exchange_journal_id
                AND cm.date >= pp.date
              GROUP BY pp.id
             """, self.ids)))

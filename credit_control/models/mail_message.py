@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 CONTENT_FIELDS = frozenset({
     "body", "subject", "attachment_ids", "author_id", "author_guest_id", "email_from", "date", "message_type",
     "subtype_id", "partner_ids", "tracking_value_ids", "model", "res_id", "parent_id",
+    "is_internal",  # an internal note is the users' own: an email made one would be unlocked
 })
 # Emails and letters, sent and received; notifications (logs, tracking, activities done) are not among them.
 SENT_TYPES = ("email", "comment", "email_outgoing", "auto_comment")

@@ -832,7 +832,7 @@ class ResPartner(models.Model):
         """{commercial partner id: highest dunning stage of its open items, 1 (reminder) to 5 (legal)}."""
         self.env.flush_all()
         current = self.env["credit.dunning.line"]._credit_current_levels_sql(
-            SQL("dl.company_id = %s AND dl.partner_id = ANY(%s)", self.env.company.id, self.ids))
+            SQL("c.company_id = %s AND c.partner_id = ANY(%s)", self.env.company.id, self.ids))
         return dict(self.env.execute_query(SQL(
             """
             SELECT cur.partner_id, MAX(cur.stage)

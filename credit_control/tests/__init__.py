@@ -18,3 +18,4 @@ from . import test_credit_dunning_todo
 from . import test_credit_statement
 from . import test_credit_dunning_queries
 from . import test_credit_call_guard
+from . import test_credit_dunning_netting

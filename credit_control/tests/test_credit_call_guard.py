@@ -129,7 +129,8 @@ class TestCreditCallGuard(CreditControlCommon):
     def test_promise_state_is_the_workflows_and_a_closed_promise_is_evidence(self):
         """Invariant: a credit controller records a promise with *Log Call* and cancels it with its button, but
         never writes its state, closing day or recording day; an open promise's terms can be corrected, a
-        closed (kept, broken, cancelled) one cannot be changed or deleted by anyone but the workflow."""
+        closed (kept, broken, cancelled) one cannot be changed or deleted by anyone but the workflow. Nor do a
+        user's context defaults or personal defaults set its workflow's fields."""
         call = self._call()[0]
         with freeze_time("2026-02-15"):
             action = self._wizard(call, outcome="promise", promise_date="2026-02-20").action_confirm()
@@ -147,6 +148,13 @@ class TestCreditCallGuard(CreditControlCommon):
                       "promised_by": "AP"})
             self.assertEqual((str(forged.date), forged.user_id, forged.state, forged.closed_on),
                              ("2026-02-15", self.controller, "open", False))
+            # nor through personal defaults, which any user may set for himself over RPC (ir.default)
+            for name, value in (("date", "2026-01-01"), ("user_id", self.manager.id), ("state", "kept")):
+                self.env["ir.default"].with_user(self.controller).set("credit.payment.promise", name, value,
+                                                                      user_id=True)
+            forged = self.promises.with_user(self.controller).create({
+                "partner_id": self.customer.id, "promise_date": "2026-03-10", "amount": 100.0, "promised_by": "AP"})
+            self.assertEqual((str(forged.date), forged.user_id, forged.state), ("2026-02-15", self.controller, "open"))
             with self.assertRaisesRegex(UserError, "cannot be created by hand"):
                 self.promises.with_user(self.controller).create({
                     "partner_id": self.customer.id, "promise_date": "2026-02-20", "amount": 10.0,

@@ -16,7 +16,8 @@ class TestCreditDunningReality(CreditControlCommon):
     def setUpClass(cls):
         super().setUpClass()
         template = cls.env.ref("credit_control.mail_template_dunning")
-        agency = cls.env["res.partner"].create({"name": "Recovery Partners", "email": "files@recovery.example"})
+        cls.agency = agency = cls.env["res.partner"].create({"name": "Recovery Partners",
+                                                             "email": "files@recovery.example"})
         levels = [
             ("Friendly reminder", -3, {"action_email": True}),
             ("Reminder and call", 15, {"action_email": True, "action_call": True}),
@@ -292,6 +293,48 @@ class TestCreditDunningReality(CreditControlCommon):
         self.assertEqual((sent.credit_ids.currency_id.name, sent.credit_ids.amount_residual,
                           sent.credit_ids.amount_residual_company), ("USD", -300.0, -300.0))
 
+    def test_credits_go_to_overdue_items_first(self):
+        """Invariant: credits offset the overdue items before those not yet due, as the customer's net overdue
+        counts them: at net overdue 0 nothing is sent, even when the credit is in the currency of an invoice not
+        yet due.
+
+        EUR at 2.0 per USD. A USD invoice of 500 due 01-31, an EUR credit note of 1,000 (USD 500) and an EUR
+        invoice of 1,000 due 04-09. 03-15: net overdue 500 - 500 = 0, nothing (the credit went to the EUR invoice
+        not yet due, and the letter asked USD 500)."""
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+        self._invoice(self.customer, 500.0, "2026-01-01", days=30)
+        self._invoice(self.customer, 1000.0, "2026-03-01", move_type="out_refund", currency=eur)
+        self._invoice(self.customer, 1000.0, "2026-03-10", days=30, currency=eur)
+        with freeze_time("2026-03-15"):
+            self.assertEqual(self.env["res.partner"]._credit_net_overdue_by_partner(self.customer.ids),
+                             {self.customer.id: 0.0})
+        self.assertFalse(self._run("2026-03-15"))
+
+    def test_a_foreign_currency_letter_asks_its_net_in_that_currency(self):
+        """Invariant: what the customer reads adds up: the net a letter or an email asks is in the currency of
+        the items it lists when they are all in one (else in company currency).
+
+        EUR at 2.0 per USD. An EUR invoice of 1,000 due 01-31 less an EUR credit note of 400: 03-15 (43 days),
+        the formal letter lists EUR 1,000 and EUR -400 and asks EUR 600 (USD 300 in company currency), in English
+        and in Chinese."""
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+        self._invoice(self.customer, 1000.0, "2026-01-01", currency=eur)
+        self._invoice(self.customer, 400.0, "2026-03-01", move_type="out_refund", currency=eur)
+        sent = self._run("2026-03-15")
+        self.assertEqual((sent.level_id.name, sent.amount_due, sent.amount_credit), ("Formal letter", 300.0, 200.0))
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"].search([("name", "=", "credit_control")])._update_translations(["zh_CN"])
+        for lang, net in (("en_US", "Net amount due, after your open credits"),
+                          ("zh_CN", "扣除未核销贷项后的应付净额")):
+            self.customer.lang = lang
+            letter = self.env["ir.actions.report"].with_context(lang=lang)._render_qweb_html(
+                "credit_control.report_dunning_letter", sent.ids)[0].decode()
+            self.assertIn(net, letter, lang)
+            self.assertIn("600.00", letter, lang)
+            self.assertNotIn("300.00", letter, f"{lang}: the net in company currency next to EUR items")
+        self.assertIn("600.00", self._body(sent))
+        self.assertNotIn("300.00", self._body(sent))
+
     def test_pre_due_reminder_is_not_the_written_warning(self):
         """Invariant: a hand-over waits for a written reminder from the due date on that reached the customer:
         a pre-due reminder or a failed email does not count; a letter the controller marked done does.
@@ -405,3 +448,59 @@ class TestCreditDunningReality(CreditControlCommon):
         self.assertEqual(promise.paid_amount, 400.0)
         self._run("2026-06-06")
         self.assertEqual(promise.state, "kept")
+
+    def test_money_paid_back_or_paid_by_another_does_not_keep_a_promise(self):
+        """Invariant: only the customer's own payments towards what it owes keep a promise: not a credit note
+        or a payment on account that we refund to it (the customer paid nothing net), nor a payment by its
+        insurer matched with its invoice.
+        Promise of 400 recorded on 06-01 on an invoice of 2,000; on 06-02: a credit note of 400 refunded, a
+        payment of 400 on account refunded, the insurer's payment of 400 matched with the invoice (1,600 open)."""
+        invoice = self._invoice(self.customer, 2000.0, "2026-01-01", days=30)
+        with freeze_time("2026-06-01"):
+            promise = self.env["credit.payment.promise"].create({
+                "partner_id": self.customer.id, "promise_date": "2026-06-30", "amount": 400.0,
+                "promised_by": "Mr Lee"})
+        refund = self._invoice(self.customer, 400.0, "2026-06-02", move_type="out_refund")
+        self._pay(refund, 400.0, "2026-06-02")  # an outbound payment to the customer
+        insurer = self._customer("Sinosure")
+        payments = self.env["account.payment"].create([{
+            "payment_type": direction, "partner_type": "customer", "partner_id": partner.id, "amount": 400.0,
+            "date": "2026-06-02",
+        } for direction, partner in (("inbound", self.customer), ("outbound", self.customer),
+                                     ("inbound", insurer))])
+        payments.action_post()
+
+        def receivable(moves):
+            return moves.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+
+        receivable(payments[:2].move_id).reconcile()
+        (receivable(payments[2].move_id) | receivable(invoice)).reconcile()
+        self.assertEqual(invoice.amount_residual, 1600.0)
+        promise.invalidate_recordset(["paid_amount"])
+        self.assertEqual(promise.paid_amount, 0.0)
+        self._run("2026-06-03")
+        self.assertEqual(promise.state, "open")
+
+    # -------------------------------------------------------------------------
+    # Hand-overs
+    # -------------------------------------------------------------------------
+
+    def test_a_hand_over_the_agency_cannot_receive_fails_and_does_nothing(self):
+        """Invariant: an automatic level's communication is sent only when all it does can be done: a hand-over
+        to an agency without an email address is failed with the reason, and neither marks the invoice handed
+        over nor holds the customer; sent again once the address is set, it does it all.
+        An invoice of 1,000 due 01-01: the formal letter on 02-01 (31 days), the agency on 02-16 (46 days, 15
+        days after the letter)."""
+        self.agency.email = False
+        invoice = self._invoice(self.customer, 1000.0, "2026-01-01", days=0)
+        self._run("2026-02-01")
+        handover = self._run("2026-02-16")
+        self.assertEqual((handover.level_id.name, handover.state), ("Collection agency", "failed"))
+        self.assertIn("Recovery Partners has no valid email address", handover.failure_reason)
+        self.assertEqual((invoice.credit_collection_state, self.customer.credit_hold), (False, False))
+        self.assertFalse(handover.message_ids.filtered(lambda m: m.message_type == "comment"))
+        self.agency.email = "files@recovery.example"
+        with freeze_time("2026-02-17"):
+            handover.action_send()
+        self.assertEqual((handover.state, invoice.credit_collection_state, self.customer.credit_hold),
+                         ("sent", "agency", True))

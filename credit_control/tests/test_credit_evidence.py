@@ -133,7 +133,8 @@ class TestCreditEvidence(CreditControlCommon):
             rpc = email.with_user(user)
             for vals in ({"body": "<p>Please ignore this reminder.</p>"}, {"subject": "Nothing due"},
                          {"attachment_ids": [Command.link(extra.id)]}, {"attachment_ids": [Command.clear()]},
-                         {"subtype_id": self.env.ref("mail.mt_note").id}):
+                         {"subtype_id": self.env.ref("mail.mt_note").id},
+                         {"is_internal": True}):  # an internal note would be the users' own
                 with self.assertRaisesRegex(UserError, "emails and letters sent or received on it"):
                     rpc.write(vals)
             with self.assertRaisesRegex(UserError, "emails and letters sent or received on it"):

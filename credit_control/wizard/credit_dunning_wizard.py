@@ -1,4 +1,3 @@
-from collections import defaultdict
 
 from odoo import api, fields, models
 
@@ -31,24 +30,21 @@ class CreditDunningWizard(models.TransientModel):
         communications = self.env["credit.dunning.communication"]
         for wizard in self:
             partner_ids = wizard.partner_ids.commercial_partner_id.ids or None
-            rows = communications._credit_dunning_candidates(partner_ids)
-            due_partner_ids = sorted({row["partner_id"] for row in rows})
+            candidates = communications._credit_dunning_candidates(partner_ids)
+            due_partner_ids = sorted({group["partner_id"] for group in candidates})
             shown = set(due_partner_ids[:PREVIEW_LIMIT])
-            groups = defaultdict(list)
-            for row in rows:
-                if row["partner_id"] in shown:
-                    groups[row["partner_id"], row["level_id"]].append(row)
-            partners = self.env["res.partner"].browse({partner_id for partner_id, _level in groups})
-            levels = self.env["credit.dunning.level"].browse({level_id for _partner, level_id in groups})
-            moves = self.env["account.move"].browse({row["move_id"] for rows_ in groups.values() for row in rows_})
+            groups = [group for group in candidates if group["partner_id"] in shown]
+            partners = self.env["res.partner"].browse({group["partner_id"] for group in groups})
+            levels = self.env["credit.dunning.level"].browse({group["level_id"] for group in groups})
+            moves = self.env["account.move"].browse({item["move_id"] for group in groups for item in group["items"]})
             wizard.due_partner_count = len(due_partner_ids)
             wizard.preview = self.env["ir.qweb"]._render("credit_control.credit_dunning_wizard_preview", {
                 "groups": [{
-                    "partner": partners.browse(partner_id),
-                    "level": levels.browse(level_id),
-                    "invoices": ", ".join(moves.browse([row["move_id"] for row in group_rows]).mapped("name")),
-                    "amount": group_rows[0]["net"],
-                } for (partner_id, level_id), group_rows in groups.items()],
+                    "partner": partners.browse(group["partner_id"]),
+                    "level": levels.browse(group["level_id"]),
+                    "invoices": ", ".join(moves.browse([item["move_id"] for item in group["items"]]).mapped("name")),
+                    "amount": group["net"],
+                } for group in groups],
                 "currency": self.env.company.currency_id,
                 "more": max(len(due_partner_ids) - PREVIEW_LIMIT, 0),
             })
