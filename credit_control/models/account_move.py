@@ -115,9 +115,10 @@ class AccountMove(models.Model):
     _CREDIT_OPEN_INVOICE = "state = 'posted' AND move_type = 'out_invoice' AND payment_state IN ('not_paid', 'partial')"
 
     def init(self):
-        super().init()
+        result = super().init()
         create_index(self.env.cr, "account_move_credit_open_invoice_idx", self._table,
                      ["company_id", "commercial_partner_id"], where=self._CREDIT_OPEN_INVOICE)
+        return result
 
     def _auto_init(self):
         """Fill ``credit_date_due`` in SQL on install: a company's years of invoices, not one compute each."""
