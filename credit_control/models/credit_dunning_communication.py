@@ -165,9 +165,14 @@ class CreditDunningCommunication(models.Model):
     # -------------------------------------------------------------------------
 
     def action_send(self):
-        """Send reviewed drafts now, or again what failed once its cause is fixed."""
+        """Send reviewed drafts now, or again what failed once its cause is fixed, while it is still true."""
         if self.filtered(lambda c: c.state not in ("draft", "failed")):
             raise UserError(self.env._("Only draft or failed dunning communications can be sent."))
+        if stale := self.filtered(lambda c: c.state == "failed")._credit_stale():
+            raise UserError(self.env._(
+                "%(communication)s is out of date: since it failed, its invoices were paid, credited or dunned "
+                "further. Mark it done instead: the dunning run deals with what is still due.",
+                communication=stale[0].display_name))
         self._credit_dispatch()
 
     def action_done(self):
@@ -662,6 +667,25 @@ class CreditDunningCommunication(models.Model):
                         amount_residual_company numeric)
             """, values=json.dumps(credits, default=str), **stamp))
 
+    def _credit_stale(self):
+        """Those of these communications that no longer say what is true: one of their items is settled, its
+        open amount changed, or a later communication (not cancelled) dunned it."""
+        if not self:
+            return self
+        self.env.flush_all()
+        return self.browse(communication_id for (communication_id,) in self.env.execute_query(SQL(
+            """
+            SELECT DISTINCT dl.communication_id
+              FROM credit_dunning_line dl
+              JOIN account_move_line l ON l.id = dl.move_line_id
+             WHERE dl.communication_id = ANY(%s)
+               AND (l.reconciled OR l.amount_residual_currency != dl.amount_residual
+                    OR EXISTS (SELECT 1 FROM credit_dunning_line later
+                                 JOIN credit_dunning_communication c ON c.id = later.communication_id
+                                WHERE later.move_line_id = dl.move_line_id AND c.state != 'cancelled'
+                                  AND (later.date, later.id) > (dl.date, dl.id)))
+            """, self.ids)))
+
     def _credit_dispatch(self):
         """Carry out the levels' actions and mark each communication sent, or failed with the reason. A failed
         communication carries out nothing (no call, no hand-over, no hold): sent again, it does it all."""
@@ -804,8 +828,9 @@ class CreditDunningCommunication(models.Model):
         for state, channel in (("agency", "action_agency"), ("legal", "action_legal")):
             moves = self.filtered(channel).line_ids.move_id
             if moves:
-                self.env.execute_query(SQL("UPDATE account_move SET credit_collection_state = %s WHERE id = ANY(%s)",
-                                           state, moves.ids))
+                # never back from legal action to an agency
+                self.env.execute_query(SQL("UPDATE account_move SET credit_collection_state = %s WHERE id = ANY(%s) "
+                                           "AND credit_collection_state IS DISTINCT FROM 'legal'", state, moves.ids))
         self.env["account.move"].invalidate_model(["credit_collection_state"])
 
     def _credit_apply_holds(self):

@@ -23,11 +23,12 @@ class CreditEvidenceMixin(models.AbstractModel):
 
     @api.model
     def default_get(self, fields_list):
-        """The workflow's fields take their own defaults, never one a user gave: neither a ``default_*`` key of
-        the context nor a personal default (``ir.default``, which any user may set for himself)."""
+        """The workflow's fields (``_credit_guarded_fields``) take their own defaults, never one a user gave:
+        neither a ``default_*`` key of the context nor a personal default (``ir.default``, which any user may set
+        for himself)."""
         defaults = super().default_get(fields_list)
         if not self.env.su:
-            for name in self._CREDIT_WORKFLOW_FIELDS.intersection(fields_list):
+            for name in self._credit_guarded_fields().intersection(fields_list):
                 field = self._fields[name]
                 if field.default:
                     defaults[name] = field.convert_to_write(
@@ -94,6 +95,12 @@ class CreditEvidenceMixin(models.AbstractModel):
         """The chatter's and activities' fields: posting a message or scheduling an activity is no rewrite."""
         return {name for model in ("mail.thread", "mail.activity.mixin") if model in self.env
                 for name in self.env[model]._fields}
+
+    @api.model
+    def _credit_guarded_fields(self):
+        """The fields the current user may not set on a new record, nor through a default. Override to add those
+        of a role (e.g. a manager's decision)."""
+        return self._CREDIT_WORKFLOW_FIELDS
 
     def _credit_check_workflow_fields(self, vals):
         if locked := self._CREDIT_WORKFLOW_FIELDS.intersection(vals):

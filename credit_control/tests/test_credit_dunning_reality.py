@@ -1,7 +1,7 @@
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.credit_control.tests.common import CreditControlCommon
@@ -504,3 +504,32 @@ class TestCreditDunningReality(CreditControlCommon):
             handover.action_send()
         self.assertEqual((handover.state, invoice.credit_collection_state, self.customer.credit_hold),
                          ("sent", "agency", True))
+
+    def test_a_failed_communication_out_of_date_is_not_sent_again(self):
+        """Invariant: a failed communication is sent again only while it still says what is true: not once its
+        invoice is partly paid (nothing is handed over, no customer is held, no file leaves), nor once a later
+        level dunned its invoice (legal action never goes back to the agency).
+        Two customers, an invoice of 1,000 due 01-01 each: the formal letter on 02-01, the agency (without an
+        email address) fails on 02-16. One pays 400 on 02-20 and its hand-over is refused on 02-21; the other gets
+        legal action on 04-02 (91 days; 60 after the letter) and its hand-over is refused on 04-03."""
+        other = self._customer("Later Legal Ltd", email="ap@later.example")
+        self.agency.email = False
+        paid = self._invoice(self.customer, 1000.0, "2026-01-01", days=0)
+        sued = self._invoice(other, 1000.0, "2026-01-01", days=0)
+        self._run("2026-02-01")
+        handovers = self._run("2026-02-16")
+        self.assertEqual(handovers.mapped("state"), ["failed", "failed"])
+        self.agency.email = "files@recovery.example"
+        self._pay(paid, 400.0, "2026-02-20")
+        with freeze_time("2026-02-21"), self.assertRaisesRegex(UserError, "is out of date"):
+            handovers.filtered(lambda c: c.partner_id == self.customer).action_send()
+        self.assertEqual((paid.credit_collection_state, self.customer.credit_hold), (False, False))
+        legal = self._run("2026-04-02").filtered(lambda c: c.partner_id == other)
+        self.assertEqual(legal.level_id.name, "Legal action")
+        legal.filtered(lambda c: c.state == "draft").action_send()
+        self.assertEqual(sued.credit_collection_state, "legal")
+        with freeze_time("2026-04-03"), self.assertRaisesRegex(UserError, "is out of date"):
+            handovers.filtered(lambda c: c.partner_id == other).action_send()
+        self.assertEqual(handovers.mapped("state"), ["failed", "failed"])
+        self.assertEqual(sued.credit_collection_state, "legal")
+        self.assertFalse(handovers.message_ids.filtered(lambda m: m.message_type == "comment"))

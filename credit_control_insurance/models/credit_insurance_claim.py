@@ -228,6 +228,13 @@ class CreditInsuranceClaim(models.Model):
     # CRUD
     # -------------------------------------------------------------------------
 
+    @api.model
+    def _credit_guarded_fields(self):
+        """The insurer's decision and payment are a manager's: a user sets them neither directly nor through a
+        default."""
+        guarded = super()._credit_guarded_fields()
+        return guarded if self.env.user.has_group(MANAGER_GROUP) else guarded | MANAGER_FIELDS
+
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su and not self.env.user.has_group(MANAGER_GROUP) and \

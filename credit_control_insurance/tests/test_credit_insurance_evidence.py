@@ -183,6 +183,23 @@ class TestCreditInsuranceEvidence(CreditControlCommon):
                                                       "state": "closed"})
         draft.with_user(self.user).write({"notification_date": "2026-06-01"})  # users prepare drafts
 
+    def test_a_user_sets_no_insurer_decision_through_defaults(self):
+        """Invariant: only a manager records the insurer's decision: a Credit Control User's new claim takes no
+        accepted amount from the context's defaults nor from his personal defaults (ir.default), which a manager's
+        claim still may."""
+        Claim = self.Claim.with_user(self.user)
+        first, second, third = (self._invoice(self.buyer, 8000.0, "2026-02-01") for _i in range(3))
+        by_context = Claim.with_context(default_amount_accepted=6000.0).create(
+            Claim._credit_prepare_from_invoices(first.with_user(self.user)))
+        self.env["ir.default"].with_user(self.user).set("credit.insurance.claim", "amount_accepted", 5000.0,
+                                                        user_id=True)
+        by_default = Claim.create(Claim._credit_prepare_from_invoices(second.with_user(self.user)))
+        self.assertEqual((by_context.amount_accepted, by_default.amount_accepted), (0.0, 0.0))
+        Claim = self.Claim.with_user(self.manager)
+        by_manager = Claim.with_context(default_amount_accepted=6000.0).create(
+            Claim._credit_prepare_from_invoices(third.with_user(self.manager)))
+        self.assertEqual(by_manager.amount_accepted, 6000.0)
+
     def test_filed_claim_documents_cannot_be_changed(self):
         """Invariant: the documents of a filed claim (what the insurer received) can be neither changed,
         added, removed nor moved in from a draft, by a user or a manager; a draft's checklist stays open."""
