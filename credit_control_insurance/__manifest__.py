@@ -1,7 +1,7 @@
 {
     "name": "Credit Control - Trade-Credit Insurance",
     "summary": "Trade-credit insurance policies: indemnity, deductible, maximum liability and deadlines",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "credit_control contributors",

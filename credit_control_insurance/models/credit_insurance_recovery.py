@@ -1,9 +1,12 @@
+import sys
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
 class CreditInsuranceRecovery(models.Model):
-    """Money recovered from the buyer after the indemnity: the insurer gets its indemnity % of it."""
+    """Money recovered from the buyer after the indemnity, shared with the insurer as it shared the loss: its
+    share is the indemnity it paid over the loss claimed, and it never gets back more than it paid."""
 
     _name = "credit.insurance.recovery"
     _description = "Recovery After Indemnity"
@@ -15,9 +18,13 @@ class CreditInsuranceRecovery(models.Model):
     date = fields.Date(required=True, default=fields.Date.context_today)
     amount = fields.Monetary(string="Amount Recovered", required=True,
                              help="Recovered from the buyer, in the policy's currency.")
-    indemnity_percent = fields.Float(related="claim_id.indemnity_percent", string="Indemnity (%)")
-    insurer_share = fields.Monetary(compute="_compute_shares", store=True,
-                                    help="Amount recovered × the claim's indemnity %: due to the insurer.")
+    insurer_percent = fields.Float(
+        string="Insurer's Share (%)", compute="_compute_shares", store=True,
+        help="The insurer's share of the loss: the indemnity it paid over the loss claimed.")
+    insurer_share = fields.Monetary(
+        compute="_compute_shares", store=True,
+        help="Amount recovered × the insurer's share of the loss, but never more than the indemnity it paid less "
+             "what the earlier recoveries gave it back: due to the insurer.")
     company_share = fields.Monetary(string="Our Share", compute="_compute_shares", store=True)
     note = fields.Char()
 
@@ -25,12 +32,23 @@ class CreditInsuranceRecovery(models.Model):
     # COMPUTE
     # -------------------------------------------------------------------------
 
-    @api.depends("amount", "claim_id.indemnity_percent")
+    @api.depends("amount", "date", "claim_id.amount_indemnified", "claim_id.amount_claimed",
+                 "claim_id.recovery_ids.amount", "claim_id.recovery_ids.date")
     def _compute_shares(self):
-        for recovery in self:
-            share = recovery.amount * recovery.claim_id.indemnity_percent / 100.0
-            recovery.insurer_share = recovery.currency_id.round(share) if recovery.currency_id else share
-            recovery.company_share = recovery.amount - recovery.insurer_share
+        for claim in self.claim_id:
+            paid, loss, currency = claim.amount_indemnified, claim.amount_claimed, claim.currency_id
+            percent = min(paid / loss, 1.0) * 100.0 if loss > 0 else 0.0
+            owed = paid  # what the insurer may still get back
+            # in the order they came in: the earlier recoveries repay the insurer first
+            for recovery in claim.recovery_ids.sorted(lambda r: (r.date or fields.Date.today(),
+                                                                 r._origin.id or sys.maxsize)):
+                share = max(min(currency.round(recovery.amount * percent / 100.0), owed), 0.0)
+                owed = currency.round(owed - share)
+                if recovery in self:
+                    recovery.update({"insurer_percent": percent, "insurer_share": share,
+                                     "company_share": recovery.amount - share})
+        for recovery in self.filtered(lambda r: not r.claim_id):
+            recovery.update({"insurer_percent": 0.0, "insurer_share": 0.0, "company_share": recovery.amount})
 
     # -------------------------------------------------------------------------
     # CONSTRAINTS
@@ -39,9 +57,17 @@ class CreditInsuranceRecovery(models.Model):
     @api.constrains("amount", "claim_id")
     def _check_recovery(self):
         for recovery in self:
-            if recovery.claim_id.state not in ("indemnified", "closed") or not recovery.claim_id.amount_indemnified:
+            claim, currency = recovery.claim_id, recovery.currency_id
+            if claim.state not in ("indemnified", "closed") or not claim.amount_indemnified:
                 raise ValidationError(self.env._(
                     "Recoveries are shared with the insurer only after the indemnity: claim %(claim)s is not "
-                    "indemnified.", claim=recovery.claim_id.name))
-            if recovery.currency_id.compare_amounts(recovery.amount, 0.0) <= 0:
+                    "indemnified.", claim=claim.name))
+            if currency.compare_amounts(recovery.amount, 0.0) <= 0:
                 raise ValidationError(self.env._("A recovery is a positive amount."))
+            if currency.compare_amounts(sum(claim.recovery_ids.mapped("amount")), claim.insured_outstanding) > 0:
+                raise ValidationError(self.env._(
+                    "%(amount)s is more than is left to recover on claim %(claim)s: its invoices were open for "
+                    "%(outstanding)s and %(recovered)s was recovered before.",
+                    amount=currency.format(recovery.amount), claim=claim.name,
+                    outstanding=currency.format(claim.insured_outstanding),
+                    recovered=currency.format(sum((claim.recovery_ids - recovery).mapped("amount")))))

@@ -366,22 +366,56 @@ class TestCreditInsuranceClaim(CreditControlCommon):
         ])
         self.assertEqual(second.amount_residual, 0.0)
 
-        # Recoveries: 90% to the insurer. 1,000 → 900 / 100; 555 → 499.50 / 55.50
+        # Recoveries, shared as the loss was: the insurer paid 6,700 of 8,000, 83.75%.
+        # 1,000 → 837.50 / 162.50; 555 × 83.75% = 464.8125 → 464.81 / 90.19
         self.env["credit.insurance.recovery"].create([
             {"claim_id": claim.id, "date": "2026-09-01", "amount": 1000.0},
             {"claim_id": claim.id, "date": "2026-10-01", "amount": 555.0},
         ])
         self.assertRecordValues(claim.recovery_ids.sorted("date"), [
-            {"insurer_share": 900.0, "company_share": 100.0},
-            {"insurer_share": 499.5, "company_share": 55.5},
+            {"insurer_percent": 83.75, "insurer_share": 837.5, "company_share": 162.5},
+            {"insurer_percent": 83.75, "insurer_share": 464.81, "company_share": 90.19},
         ])
-        self.assertRecordValues(claim, [{"recovered_amount": 1555.0, "recovered_insurer_share": 1399.5,
-                                         "recovered_company_share": 155.5}])
+        self.assertRecordValues(claim, [{"recovered_amount": 1555.0, "recovered_insurer_share": 1302.31,
+                                         "recovered_company_share": 252.69}])
+        # 8,000 was open: 6,445 is all that is left. 6,445 × 83.75% = 5,397.6875 → 5,397.69, which is what the
+        # insurer still has to get back: 6,700 − 1,302.31. One cent more is refused.
+        with self._refused(ValidationError, "more than is left to recover"):
+            self.env["credit.insurance.recovery"].create({"claim_id": claim.id, "date": "2026-11-01",
+                                                          "amount": 6445.01})
+        last = self.env["credit.insurance.recovery"].create({"claim_id": claim.id, "date": "2026-11-01",
+                                                             "amount": 6445.0})
+        self.assertRecordValues(last, [{"insurer_share": 5397.69, "company_share": 1047.31}])
+        self.assertEqual(claim.recovered_insurer_share, 6700.0)
         with self.assertRaises(ValidationError):
             self.env["credit.insurance.recovery"].create({"claim_id": claim.id, "amount": -5.0})
         with self.assertRaises(AccessError):
             self.env["credit.insurance.recovery"].with_user(self.user).create(
                 {"claim_id": claim.id, "amount": 10.0})
+
+    @freeze_time("2026-06-01")
+    def test_recoveries_after_a_capped_indemnity(self):
+        """Invariant: the insurer's share of a recovery follows its share of the loss and never exceeds the
+        indemnity it paid less what it already got back; the rest is ours. A claim of 10,000 (an invoice of
+        12,000, a cover of 10,000) indemnified 1,000 (a partial acceptance): the insurer's share is
+        1,000 / 10,000 = 10%.
+        Recovering 10,000 gives it 1,000 (all it paid) and us 9,000; the next 2,000 are all ours; nothing is
+        left to recover then (12,000 was open)."""
+        buyer = self._buyer("Capped", amount=10000.0)
+        claim = self._file(self._claim(self._invoice(buyer, 12000.0, "2026-02-01")))
+        self.assertEqual((claim.insured_outstanding, claim.amount_claimed), (12000.0, 10000.0))
+        claim.amount_accepted = 1000.0
+        claim.action_partially_accept()
+        claim._credit_register_indemnity(1000.0, "2026-07-01")
+        Recovery = self.env["credit.insurance.recovery"]
+        first = Recovery.create({"claim_id": claim.id, "date": "2026-08-01", "amount": 10000.0})
+        second = Recovery.create({"claim_id": claim.id, "date": "2026-09-01", "amount": 2000.0})
+        self.assertRecordValues(first | second, [
+            {"insurer_percent": 10.0, "insurer_share": 1000.0, "company_share": 9000.0},
+            {"insurer_percent": 10.0, "insurer_share": 0.0, "company_share": 2000.0},
+        ])
+        with self._refused(ValidationError, "more than is left to recover"):
+            Recovery.create({"claim_id": claim.id, "date": "2026-10-01", "amount": 0.01})
 
     @freeze_time("2026-06-01")
     def test_journal_without_insurer_account(self):

@@ -162,7 +162,7 @@ class TestCreditInsuranceEvidence(CreditControlCommon):
         self.assertRecordValues(claim, [{"state": "indemnified", "amount_accepted": 5000.0,
                                          "amount_indemnified": 5000.0}])
         as_manager.write({"recovery_ids": [Command.create({"amount": 1000.0, "date": "2026-06-10"})]})
-        self.assertEqual(claim.recovered_insurer_share, 900.0)  # 1,000 recovered × 90%
+        self.assertEqual(claim.recovered_insurer_share, 625.0)  # 1,000 recovered × 5,000 paid / 8,000 claimed
         as_manager.action_close()
         self.assertEqual(claim.state, "closed")
         with self.assertRaises(UserError):
