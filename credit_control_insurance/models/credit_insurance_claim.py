@@ -96,15 +96,17 @@ class CreditInsuranceClaim(models.Model):
     indemnity_percent = fields.Float(string="Indemnity (%)", compute="_compute_indemnity", store=True,
                                      help="Copied from the policy; frozen when the claim is filed.")
     gross_indemnity = fields.Monetary(compute="_compute_indemnity", store=True,
-                                      help="Amount claimed × indemnity %.")
+                                      help="(Amount claimed − deductible) × indemnity %.")
     remaining_liability = fields.Monetary(
         compute="_compute_indemnity", store=True,
-        help="The policy's maximum liability less the indemnities of its other accepted claims.")
+        help="The policy's maximum liability less what its other filed, accepted or paid claims hold.")
     policy_max_liability = fields.Monetary(related="policy_id.max_liability")
     capped_indemnity = fields.Monetary(compute="_compute_indemnity", store=True,
-                                       help="The lower of the gross indemnity and the remaining liability.")
+                                       help="The lower of the gross indemnity and the remaining liability: the "
+                                            "expected indemnity.")
     deductible = fields.Monetary(compute="_compute_indemnity", store=True,
-                                 help="What the policy's deductible takes off this claim.")
+                                 help="What the policy's deductible takes off the loss claimed, before the "
+                                      "indemnity %.")
     indemnity = fields.Monetary(string="Expected Indemnity", compute="_compute_indemnity", store=True,
                                 tracking=True)
     computation_note = fields.Text(string="How It Is Computed", compute="_compute_indemnity", store=True)
@@ -462,10 +464,11 @@ class CreditInsuranceClaim(models.Model):
         return {"insured_outstanding": outstanding, "cover_amount": cover, "insured_loss": min(outstanding, cover)}
 
     def _credit_indemnity_values(self, used):
-        """The indemnity and its explanation, with ``used`` of the policy's maximum liability taken by its other
-        accepted claims: min(amount claimed × indemnity %, remaining liability) − deductible, never below zero.
-        A non-qualifying loss is a threshold: a loss claimed not above it gets nothing, else nothing is deducted.
-        A maximum liability of zero means no cap."""
+        """The indemnity and its explanation, with ``used`` of the policy's maximum liability held by its other
+        claims (filed or under review: their expected indemnity; accepted: the accepted amount; paid: the
+        amount paid): min(max(amount claimed − deductible, 0) × indemnity %, remaining liability), so that the
+        insurer pays up to its maximum liability. A non-qualifying loss is a threshold: a loss claimed not above
+        it gets nothing, else nothing is deducted. A maximum liability of zero means no cap."""
         self.ensure_one()
         policy, currency, _ = self.policy_id, self.currency_id, self.env._
         if not currency:
@@ -473,30 +476,16 @@ class CreditInsuranceClaim(models.Model):
                     "capped_indemnity": 0.0, "deductible": 0.0, "indemnity": 0.0, "computation_note": False}
         fmt = currency.format
         claimed, percent = self.amount_claimed, policy.indemnity_percent
-        gross = currency.round(claimed * percent / 100.0)
-        percent_text = f"{percent:g}"  # f-strings stay out of _(): the term extraction evaluates its arguments
         notes = [
             _("Insured outstanding: %(amount)s, the open amount of %(invoices)s on %(date)s.",
               amount=fmt(self.insured_outstanding), invoices=", ".join(self.move_ids.mapped("name")) or "-",
               date=self.date),
             _("Buyer cover: %(cover)s, so the insured loss is %(loss)s (the lower of the two).",
               cover=fmt(self.cover_amount), loss=fmt(self.insured_loss)),
-            _("Gross indemnity: %(claimed)s claimed × %(percent)s%% = %(gross)s.",
-              claimed=fmt(claimed), percent=percent_text, gross=fmt(gross)),
         ]
-        if policy.max_liability:
-            remaining = currency.round(max(policy.max_liability - used, 0.0))
-            capped = min(gross, remaining)
-            notes.append(_(
-                "Remaining liability: %(max)s maximum − %(used)s for the policy's other accepted claims = "
-                "%(remaining)s, so the indemnity is at most %(capped)s.",
-                max=fmt(policy.max_liability), used=fmt(used), remaining=fmt(remaining), capped=fmt(capped)))
-        else:
-            remaining, capped = 0.0, gross
-            notes.append(_("The policy has no maximum liability: nothing is capped."))
         threshold = policy.deductible_amount
         if policy.deductible_type == "nql":
-            deductible = capped if currency.compare_amounts(claimed, threshold) <= 0 else 0.0
+            deductible = claimed if currency.compare_amounts(claimed, threshold) <= 0 else 0.0
             if deductible or not claimed:
                 notes.append(_("Non-qualifying loss of %(nql)s: the loss claimed is not above it, so nothing is "
                                "indemnified.", nql=fmt(threshold)))
@@ -504,15 +493,28 @@ class CreditInsuranceClaim(models.Model):
                 notes.append(_("Non-qualifying loss of %(nql)s: the loss claimed is above it, so nothing is "
                                "deducted.", nql=fmt(threshold)))
         else:
-            deductible = min(threshold, capped)
-            notes.append(_("Deductible: %(deductible)s per claim, so %(taken)s is taken off.",
-                           deductible=fmt(threshold), taken=fmt(deductible)))
-        indemnity = max(capped - deductible, 0.0)
-        notes.append(_("Expected indemnity: %(capped)s − %(deductible)s = %(indemnity)s.",
-                       capped=fmt(capped), deductible=fmt(deductible), indemnity=fmt(indemnity)))
+            deductible = min(threshold, max(claimed, 0.0))
+            notes.append(_("Deductible: %(deductible)s per claim, taken off the loss claimed: %(claimed)s − "
+                           "%(taken)s = %(left)s.", deductible=fmt(threshold), claimed=fmt(claimed),
+                           taken=fmt(deductible), left=fmt(claimed - deductible)))
+        gross = currency.round(max(claimed - deductible, 0.0) * percent / 100.0)
+        percent_text = f"{percent:g}"  # f-strings stay out of _(): the term extraction evaluates its arguments
+        notes.append(_("Gross indemnity: %(loss)s × %(percent)s%% = %(gross)s.",
+                       loss=fmt(max(claimed - deductible, 0.0)), percent=percent_text, gross=fmt(gross)))
+        if policy.max_liability:
+            remaining = currency.round(max(policy.max_liability - used, 0.0))
+            capped = min(gross, remaining)
+            notes.append(_(
+                "Remaining liability: %(max)s maximum − %(used)s held by the policy's other filed, accepted or "
+                "paid claims = %(remaining)s, so the indemnity is %(capped)s (the lower of the two).",
+                max=fmt(policy.max_liability), used=fmt(used), remaining=fmt(remaining), capped=fmt(capped)))
+        else:
+            remaining, capped = 0.0, gross
+            notes.append(_("The policy has no maximum liability: nothing is capped."))
+        notes.append(_("Expected indemnity: %(indemnity)s.", indemnity=fmt(capped)))
         return {
             "indemnity_percent": percent, "gross_indemnity": gross, "remaining_liability": remaining,
-            "capped_indemnity": capped, "deductible": deductible, "indemnity": indemnity,
+            "capped_indemnity": capped, "deductible": deductible, "indemnity": capped,
             "computation_note": "\n".join(notes),
         }
 

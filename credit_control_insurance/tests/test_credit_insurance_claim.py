@@ -78,37 +78,54 @@ class TestCreditInsuranceClaim(CreditControlCommon):
     def test_liability_cap_reached_across_two_claims(self):
         other = self._buyer("Globex")
         first = self._claim(self._invoice(self.buyer, 8000.0, "2026-02-01"))
-        # 8,000 × 90% = 7,200, under the 10,000 cap; − 500 deductible = 6,700
+        # (8,000 − 500 deductible) × 90% = 6,750, under the 10,000 cap
         self.assertRecordValues(first, [{
             "insured_outstanding": 8000.0, "cover_amount": 50000.0, "insured_loss": 8000.0,
-            "amount_claimed": 8000.0, "indemnity_percent": 90.0, "gross_indemnity": 7200.0,
-            "remaining_liability": 10000.0, "capped_indemnity": 7200.0, "deductible": 500.0, "indemnity": 6700.0,
+            "amount_claimed": 8000.0, "indemnity_percent": 90.0, "gross_indemnity": 6750.0,
+            "remaining_liability": 10000.0, "capped_indemnity": 6750.0, "deductible": 500.0, "indemnity": 6750.0,
         }])
         self.assertRegex(first.name, r"^CLM/2026/\d{4}$")
         self._accept(first)
-        self.assertEqual(first.amount_accepted, 6700.0)
+        self.assertEqual(first.amount_accepted, 6750.0)
 
         second = self._claim(self._invoice(other, 6000.0, "2026-02-01"))
-        # 6,000 × 90% = 5,400, but only 10,000 − 6,700 = 3,300 is left: 3,300 − 500 = 2,800
+        # (6,000 − 500) × 90% = 4,950, but only 10,000 − 6,750 = 3,250 is left: the insurer pays its maximum
         self.assertRecordValues(second, [{
-            "gross_indemnity": 5400.0, "remaining_liability": 3300.0, "capped_indemnity": 3300.0,
-            "deductible": 500.0, "indemnity": 2800.0,
+            "gross_indemnity": 4950.0, "remaining_liability": 3250.0, "capped_indemnity": 3250.0,
+            "deductible": 500.0, "indemnity": 3250.0,
         }])
-        self.assertIn("3,300.00", second.computation_note)
-        self.assertIn("6,700.00", second.computation_note)
+        self.assertIn("3,250.00", second.computation_note)
+        self.assertIn("6,750.00", second.computation_note)
         self._file(second)
 
         # Filed, the figures are frozen: a new term on the policy or a payment no longer changes them.
         self.policy.indemnity_percent = 50.0
         self._pay(second.move_ids, 1000.0, "2026-06-01")
         self.assertRecordValues(second, [{"insured_outstanding": 6000.0, "indemnity_percent": 90.0,
-                                          "indemnity": 2800.0}])
+                                          "indemnity": 3250.0}])
+
+    @freeze_time("2026-06-01")
+    def test_the_insurer_pays_up_to_its_maximum_liability(self):
+        """Invariant: indemnity = min(max(loss − deductible, 0) × indemnity %, remaining liability): the deductible
+        comes off the loss, the cap last, so the insurer pays its whole maximum liability and never more.
+        90%, deductible 5,000, maximum 50,000: a loss of 100,000 gives min(95,000 × 90% = 85,500, 50,000) =
+        50,000; a loss of 4,000 gives 0; claims of 40,000 then 30,000 give (35,000 × 90% =) 31,500, then
+        min(25,000 × 90% = 22,500, 50,000 − 31,500 = 18,500) = 18,500."""
+        policy = self._policy("P-MAX", policy_type="single_buyer", deductible_amount=5000.0, max_liability=50000.0)
+        big, small, first, second = (self._buyer(name, amount=200000.0, policy=policy)
+                                     for name in ("Big", "Small", "First", "Second"))
+        self.assertEqual(self._claim(self._invoice(big, 100000.0, "2026-02-01")).indemnity, 50000.0)
+        self.assertEqual(self._claim(self._invoice(small, 4000.0, "2026-02-01")).indemnity, 0.0)
+        one = self._file(self._claim(self._invoice(first, 40000.0, "2026-02-01")))
+        two = self._claim(self._invoice(second, 30000.0, "2026-02-01"))
+        self.assertEqual((one.indemnity, two.indemnity), (31500.0, 18500.0))
+        self.assertIn("18,500.00", two.computation_note)
 
     @freeze_time("2026-06-01")
     def test_deductible_larger_than_the_loss(self):
         claim = self._claim(self._invoice(self.buyer, 300.0, "2026-02-01"))
-        # 300 × 90% = 270; the 500 deductible takes all of it, never below zero
-        self.assertRecordValues(claim, [{"gross_indemnity": 270.0, "deductible": 270.0, "indemnity": 0.0}])
+        # the 500 deductible takes all of the 300 claimed, never below zero: (300 − 300) × 90% = 0
+        self.assertRecordValues(claim, [{"gross_indemnity": 0.0, "deductible": 300.0, "indemnity": 0.0}])
         self.assertIn("0.00", claim.computation_note.splitlines()[-1])
 
     @freeze_time("2026-06-01")
@@ -128,9 +145,9 @@ class TestCreditInsuranceClaim(CreditControlCommon):
     def test_partial_cover(self):
         buyer = self._buyer("Partial", amount=2000.0, decision="partial", amount_requested=8000.0)
         claim = self._claim(self._invoice(buyer, 5000.0, "2026-02-01"))
-        # outstanding 5,000 but cover 2,000: loss 2,000 × 90% = 1,800 − 500 = 1,300
+        # outstanding 5,000 but cover 2,000: loss 2,000; (2,000 − 500) × 90% = 1,350
         self.assertRecordValues(claim, [{"insured_outstanding": 5000.0, "cover_amount": 2000.0,
-                                         "insured_loss": 2000.0, "gross_indemnity": 1800.0, "indemnity": 1300.0}])
+                                         "insured_loss": 2000.0, "gross_indemnity": 1350.0, "indemnity": 1350.0}])
 
     @freeze_time("2026-06-01")
     def test_claims_share_the_buyer_cover_and_the_liability(self):
@@ -138,13 +155,13 @@ class TestCreditInsuranceClaim(CreditControlCommon):
         first = self._claim(self._invoice(buyer, 1500.0, "2026-02-01"))
         second = self._claim(self._invoice(buyer, 1500.0, "2026-02-15"))
         self.assertEqual(second.insured_loss, 1500.0, "a draft claim reserves nothing")
-        self._file(first)  # 1,500 × 90% − 500 = 850, filed: it takes 1,500 of the cover and 850 of the liability
+        self._file(first)  # (1,500 − 500) × 90% = 900, filed: it takes 1,500 of the cover and 900 of the liability
         second.invalidate_recordset()
         second._compute_insured_loss()
         second._compute_indemnity()
-        # cover left 2,000 − 1,500 = 500: loss 500 × 90% = 450 − 500 deductible = 0
+        # cover left 2,000 − 1,500 = 500: loss 500, all of it taken by the 500 deductible: 0
         self.assertRecordValues(second, [{"cover_amount": 500.0, "insured_loss": 500.0, "indemnity": 0.0,
-                                          "remaining_liability": 10000.0 - 850.0}])
+                                          "remaining_liability": 10000.0 - 900.0}])
         # Rejected, the first claim gives its cover back.
         first.action_reject()
         second._compute_insured_loss()
@@ -153,22 +170,22 @@ class TestCreditInsuranceClaim(CreditControlCommon):
     @freeze_time("2026-06-01")
     def test_filed_claims_count_against_the_liability(self):
         other = self._buyer("Globex")
-        first = self._file(self._claim(self._invoice(self.buyer, 8000.0, "2026-02-01")))  # 6,700, not yet accepted
+        first = self._file(self._claim(self._invoice(self.buyer, 8000.0, "2026-02-01")))  # 6,750, not yet accepted
         second = self._claim(self._invoice(other, 6000.0, "2026-02-01"))
-        # only 10,000 − 6,700 = 3,300 left even before the first claim is accepted: 3,300 − 500 = 2,800
-        self.assertRecordValues(second, [{"remaining_liability": 3300.0, "indemnity": 2800.0}])
+        # only 10,000 − 6,750 = 3,250 left even before the first claim is accepted: min(4,950, 3,250) = 3,250
+        self.assertRecordValues(second, [{"remaining_liability": 3250.0, "indemnity": 3250.0}])
         self._accept(second)
         first.action_accept()
-        self.assertEqual(first.amount_accepted + second.amount_accepted, 9500.0, "within the 10,000 cap")
+        self.assertEqual(first.amount_accepted + second.amount_accepted, 10000.0, "the whole 10,000 cap, no more")
 
     @freeze_time("2026-06-01")
     def test_foreign_currency_invoice(self):
         self.assertEqual(self.policy.currency_id, self.env.ref("base.USD"))
         invoice = self._invoice(self.buyer, 4000.0, "2026-02-01", currency=self.eur)
         claim = self._claim(invoice)
-        # 4,000 EUR at 1.25 EUR per USD = 3,200 USD; × 90% = 2,880 − 500 = 2,380
+        # 4,000 EUR at 1.25 EUR per USD = 3,200 USD; (3,200 − 500) × 90% = 2,430
         self.assertRecordValues(claim, [{"currency_id": self.policy.currency_id.id, "insured_outstanding": 3200.0,
-                                         "gross_indemnity": 2880.0, "indemnity": 2380.0}])
+                                         "gross_indemnity": 2430.0, "indemnity": 2430.0}])
 
     @freeze_time("2026-06-01")
     def test_amount_claimed_below_the_loss(self):
@@ -177,9 +194,9 @@ class TestCreditInsuranceClaim(CreditControlCommon):
             claim.amount_claimed = 9000.0
         with Form(claim) as form:
             form.amount_claimed = 6000.0  # part of the invoice is disputed
-            # 6,000 × 90% = 5,400 − 500 = 4,900
-            self.assertEqual(form.indemnity, 4900.0)
-        self.assertEqual(claim.indemnity, 4900.0)
+            # (6,000 − 500) × 90% = 4,950
+            self.assertEqual(form.indemnity, 4950.0)
+        self.assertEqual(claim.indemnity, 4950.0)
 
     # -------------------------------------------------------------------------
     # Bad input
@@ -232,7 +249,7 @@ class TestCreditInsuranceClaim(CreditControlCommon):
         with self.assertRaises(AccessError):
             claim.action_file()
         with self.assertRaises(AccessError):  # nor around the buttons
-            claim.write({"state": "accepted", "amount_accepted": 6700.0})
+            claim.write({"state": "accepted", "amount_accepted": 6750.0})
         with self.assertRaises(AccessError):
             self.Claim.with_user(self.user).create({
                 "policy_id": self.policy.id, "partner_id": self.buyer.id, "state": "indemnified"})
@@ -251,12 +268,12 @@ class TestCreditInsuranceClaim(CreditControlCommon):
             claim.with_user(self.user).action_reject()
         with self.assertRaises(AccessError):
             self.policy.with_user(self.user).write({"claim_journal_id": self.company_data["default_journal_misc"].id})
-        self.assertEqual(claim.with_user(self.user).indemnity, 6700.0)  # users still read it
+        self.assertEqual(claim.with_user(self.user).indemnity, 6750.0)  # users still read it
         with self.assertRaises(UserError):
             claim.unlink()
 
         claim.action_start_review()
-        claim.amount_accepted = 7000.0  # more than the 6,700 expected is no partial acceptance
+        claim.amount_accepted = 7000.0  # more than the 6,750 expected is no partial acceptance
         with self.assertRaises(UserError):
             claim.action_partially_accept()
         claim.amount_accepted = 5000.0
@@ -336,57 +353,57 @@ class TestCreditInsuranceClaim(CreditControlCommon):
         first = self._invoice(self.buyer, 5000.0, "2026-02-01")
         second = self._invoice(self.buyer, 3000.0, "2026-02-15")
         claim = self._accept(self._claim(first | second))
-        # 8,000 × 90% = 7,200 − 500 = 6,700
-        self.assertEqual(claim.amount_accepted, 6700.0)
+        # (8,000 − 500) × 90% = 6,750
+        self.assertEqual(claim.amount_accepted, 6750.0)
         with self.assertRaises(ValidationError):  # recoveries come after the indemnity
             self.env["credit.insurance.recovery"].create({"claim_id": claim.id, "amount": 100.0})
 
-        claim._credit_register_indemnity(6700.0, "2026-07-01")
+        claim._credit_register_indemnity(6750.0, "2026-07-01")
         entry = claim.indemnity_move_id
         receivable = first.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
         self.assertEqual(entry.state, "posted")
         self.assertEqual(entry.journal_id, self.company_data["default_journal_misc"])
-        # Dr due from insurer 6,700 / Cr receivable 5,000 (oldest invoice) and 1,700 (the next)
+        # Dr due from insurer 6,750 / Cr receivable 5,000 (oldest invoice) and 1,750 (the next)
         self.assertRecordValues(entry.line_ids.sorted(lambda line: (-line.debit, -line.credit)), [
-            {"account_id": due_from_insurer.id, "partner_id": self.insurer.id, "debit": 6700.0, "credit": 0.0},
+            {"account_id": due_from_insurer.id, "partner_id": self.insurer.id, "debit": 6750.0, "credit": 0.0},
             {"account_id": receivable.account_id.id, "partner_id": self.buyer.id, "debit": 0.0, "credit": 5000.0},
-            {"account_id": receivable.account_id.id, "partner_id": self.buyer.id, "debit": 0.0, "credit": 1700.0},
+            {"account_id": receivable.account_id.id, "partner_id": self.buyer.id, "debit": 0.0, "credit": 1750.0},
         ])
         self.assertRecordValues(first | second, [
             {"amount_residual": 0.0, "payment_state": "paid"},
-            {"amount_residual": 1300.0, "payment_state": "partial"},
+            {"amount_residual": 1250.0, "payment_state": "partial"},
         ])
         self.assertTrue(all(entry.line_ids.filtered("credit").mapped("reconciled")))
 
-        # Closing writes off the 1,300 the insurer does not pay: Dr loss / Cr receivable, reconciled.
+        # Closing writes off the 1,250 the insurer does not pay: Dr loss / Cr receivable, reconciled.
         claim.action_close()
         self.assertRecordValues(claim.loss_move_id.line_ids.sorted("debit", reverse=True), [
-            {"account_id": loss.id, "debit": 1300.0, "credit": 0.0},
-            {"account_id": receivable.account_id.id, "debit": 0.0, "credit": 1300.0},
+            {"account_id": loss.id, "debit": 1250.0, "credit": 0.0},
+            {"account_id": receivable.account_id.id, "debit": 0.0, "credit": 1250.0},
         ])
         self.assertEqual(second.amount_residual, 0.0)
 
-        # Recoveries, shared as the loss was: the insurer paid 6,700 of 8,000, 83.75%.
-        # 1,000 → 837.50 / 162.50; 555 × 83.75% = 464.8125 → 464.81 / 90.19
+        # Recoveries, shared as the loss was: the insurer paid 6,750 of 8,000, 84.375%.
+        # 1,000 → 843.75 / 156.25; 555 × 84.375% = 468.28125 → 468.28 / 86.72
         self.env["credit.insurance.recovery"].create([
             {"claim_id": claim.id, "date": "2026-09-01", "amount": 1000.0},
             {"claim_id": claim.id, "date": "2026-10-01", "amount": 555.0},
         ])
         self.assertRecordValues(claim.recovery_ids.sorted("date"), [
-            {"insurer_percent": 83.75, "insurer_share": 837.5, "company_share": 162.5},
-            {"insurer_percent": 83.75, "insurer_share": 464.81, "company_share": 90.19},
+            {"insurer_percent": 84.375, "insurer_share": 843.75, "company_share": 156.25},
+            {"insurer_percent": 84.375, "insurer_share": 468.28, "company_share": 86.72},
         ])
-        self.assertRecordValues(claim, [{"recovered_amount": 1555.0, "recovered_insurer_share": 1302.31,
-                                         "recovered_company_share": 252.69}])
-        # 8,000 was open: 6,445 is all that is left. 6,445 × 83.75% = 5,397.6875 → 5,397.69, which is what the
-        # insurer still has to get back: 6,700 − 1,302.31. One cent more is refused.
+        self.assertRecordValues(claim, [{"recovered_amount": 1555.0, "recovered_insurer_share": 1312.03,
+                                         "recovered_company_share": 242.97}])
+        # 8,000 was open: 6,445 is all that is left. 6,445 × 84.375% = 5,437.96875 → 5,437.97, which is what the
+        # insurer still has to get back: 6,750 − 1,312.03. One cent more is refused.
         with self._refused(ValidationError, "more than is left to recover"):
             self.env["credit.insurance.recovery"].create({"claim_id": claim.id, "date": "2026-11-01",
                                                           "amount": 6445.01})
         last = self.env["credit.insurance.recovery"].create({"claim_id": claim.id, "date": "2026-11-01",
                                                              "amount": 6445.0})
-        self.assertRecordValues(last, [{"insurer_share": 5397.69, "company_share": 1047.31}])
-        self.assertEqual(claim.recovered_insurer_share, 6700.0)
+        self.assertRecordValues(last, [{"insurer_share": 5437.97, "company_share": 1007.03}])
+        self.assertEqual(claim.recovered_insurer_share, 6750.0)
         with self.assertRaises(ValidationError):
             self.env["credit.insurance.recovery"].create({"claim_id": claim.id, "amount": -5.0})
         with self.assertRaises(AccessError):
@@ -422,7 +439,7 @@ class TestCreditInsuranceClaim(CreditControlCommon):
         self.policy.claim_journal_id = self.company_data["default_journal_misc"]
         claim = self._accept(self._claim(self._invoice(self.buyer, 8000.0, "2026-02-01")))
         with self._refused(UserError, "P-1"):
-            claim._credit_register_indemnity(6700.0, "2026-07-01")
+            claim._credit_register_indemnity(6750.0, "2026-07-01")
         self.assertEqual(claim.state, "accepted")
 
     # -------------------------------------------------------------------------
@@ -438,11 +455,11 @@ class TestCreditInsuranceClaim(CreditControlCommon):
         self.assertEqual(invoice_b.credit_insurance_policy_id, policy_b)
         claim_b = self.Claim.with_company(company_b).create(self.Claim._credit_prepare_from_invoices(invoice_b))
         self.assertEqual(claim_b.company_id, company_b)
-        # 4,000 × 90% = 3,600 − 500 = 3,100, whatever company A claims on its own policy
+        # (4,000 − 500) × 90% = 3,150, whatever company A claims on its own policy
         self._accept(self._claim(self._invoice(self.buyer, 8000.0, "2026-02-01")))
         claim_b.invalidate_recordset()
         claim_b._compute_indemnity()
-        self.assertEqual(claim_b.indemnity, 3100.0)
+        self.assertEqual(claim_b.indemnity, 3150.0)
         self.assertNotIn(claim_b, self.Claim.with_user(self.user).search([]))
         self.assertNotIn(claim_b.document_ids[0], self.env["credit.insurance.claim.document"].with_user(
             self.user).search([]))

@@ -55,8 +55,8 @@ class TestCreditInsuranceEvidence(CreditControlCommon):
         claim = self.Claim.create(self.Claim._credit_prepare_from_invoices(self.invoice))
         claim.document_ids.done = True
         claim.with_user(self.manager).action_file()
-        # 8,000 claimed × 90% = 7,200, less the 500 deductible = 6,700
-        self.assertRecordValues(claim, [{"state": "filed", "amount_claimed": 8000.0, "indemnity": 6700.0}])
+        # (8,000 claimed − 500 deductible) × 90% = 6,750
+        self.assertRecordValues(claim, [{"state": "filed", "amount_claimed": 8000.0, "indemnity": 6750.0}])
         return claim
 
     @staticmethod
@@ -139,7 +139,7 @@ class TestCreditInsuranceEvidence(CreditControlCommon):
                   "amount_indemnified"]
         before = self._snapshot(claim, frozen)
         rewrites = [{"amount_claimed": 9000.0}, {"date": "2026-01-01"}, {"move_ids": [Command.clear()]},
-                    {"state": "indemnified", "amount_indemnified": 6700.0}, {"date_filed": "2026-01-01"}]
+                    {"state": "indemnified", "amount_indemnified": 6750.0}, {"date_filed": "2026-01-01"}]
         for who, refused in ((self.user, AccessError), (self.manager, UserError)):
             for vals in rewrites:
                 with self.assertRaises(refused, msg=f"{who.login}: {vals}"):
@@ -176,7 +176,7 @@ class TestCreditInsuranceEvidence(CreditControlCommon):
         invoice = self._invoice(self.buyer, 8000.0, "2026-02-01")
         draft = self.Claim.create(self.Claim._credit_prepare_from_invoices(invoice))
         with self.assertRaises(UserError):
-            draft.with_user(self.manager).write({"state": "indemnified", "amount_indemnified": 6700.0})
+            draft.with_user(self.manager).write({"state": "indemnified", "amount_indemnified": 6750.0})
         self.assertRecordValues(draft, [{"state": "draft", "amount_indemnified": 0.0}])
         with self.assertRaises(UserError):
             self.Claim.with_user(self.manager).create({"policy_id": self.policy.id, "partner_id": self.buyer.id,

@@ -59,7 +59,7 @@ class TestCreditInsuranceUi(HttpCase):
         claim.document_ids.write({"done": True})  # the manager gathered the documents
         self.start_tour(f"/odoo/action-credit_control_insurance.credit_insurance_claim_action/{claim.id}",
                         "credit_insurance_indemnity_tour", login="admin")
-        # 10,000 insured (cover 20,000) x 90% - 500 deductible
-        self.assertEqual((claim.state, claim.amount_indemnified), ("indemnified", 8500.0))
+        # (10,000 insured (cover 20,000) − 500 deductible) × 90% = 8,550
+        self.assertEqual((claim.state, claim.amount_indemnified), ("indemnified", 8550.0))
         self.assertEqual(claim.indemnity_move_id.state, "posted")
         self.assertEqual(self.invoice.payment_state, "partial")
