@@ -5,7 +5,8 @@ from odoo.tools import SQL, date_utils
 from ..report.credit_insurance_declaration_xlsx import declaration_workbook
 
 # A declaration's figures: frozen once submitted.
-CONTENT_FIELDS = {"policy_id", "date_from", "date_to", "line_ids", "premium_rate", "minimum_premium"}
+CONTENT_FIELDS = {"policy_id", "date_from", "date_to", "line_ids", "premium_rate", "minimum_premium",
+                  "year_closing", "year_premium_before"}
 # State fields only managers may set.
 MANAGER_FIELDS = {"state", "date_submitted", "submitted_by_id"}
 
@@ -51,11 +52,27 @@ class CreditInsuranceDeclaration(models.Model):
     premium = fields.Monetary(compute="_compute_premium", store=True,
                               help="Insured turnover x premium rate / 100.")
     minimum_premium = fields.Monetary(
-        string="Minimum Premium for the Period", readonly=True,
-        help="The policy's annual minimum premium x the months of the period / 12.",
+        string="Annual Minimum Premium", readonly=True,
+        help="The policy's annual minimum premium when the figures were computed: the declarations of a policy "
+             "year are due at least this much in all.",
     )
+    year_closing = fields.Boolean(string="Closes the Policy Year", readonly=True,
+                                  help="The period ends the policy year: its declaration tops the year up to the "
+                                       "annual minimum premium.")
+    year_premium_before = fields.Monetary(
+        string="Due Earlier in the Year", readonly=True,
+        help="The premium due of the policy year's earlier declarations (not cancelled) when the figures were "
+             "computed.")
+    true_up = fields.Monetary(
+        string="Minimum Premium True-up", compute="_compute_premium", store=True,
+        help="On the period that closes the policy year: what the year still lacks to reach the annual minimum "
+             "premium (annual minimum − due earlier in the year − this period's premium, at least 0).")
     premium_due = fields.Monetary(compute="_compute_premium", store=True, tracking=True,
-                                  help="The premium, but at least the minimum premium for the period.")
+                                  help="The premium, plus the minimum premium true-up on the period that closes "
+                                       "the policy year.")
+    year_to_date_premium = fields.Monetary(
+        string="Due for the Year So Far", compute="_compute_premium", store=True,
+        help="The premium due for the policy year up to this period, this declaration included.")
     date_computed = fields.Datetime(string="Computed On", readonly=True, copy=False,
                                     help="When the figures were last taken from the books.")
     date_submitted = fields.Date(string="Submitted On", readonly=True, copy=False, tracking=True)
@@ -87,12 +104,17 @@ class CreditInsuranceDeclaration(models.Model):
             declaration.refund_count = sum(lines.mapped("refund_count"))
             declaration.insured_turnover = declaration.currency_id.round(sum(lines.mapped("amount_net_policy")))
 
-    @api.depends("insured_turnover", "premium_rate", "minimum_premium")
+    @api.depends("insured_turnover", "premium_rate", "minimum_premium", "year_closing", "year_premium_before")
     def _compute_premium(self):
+        """Each period bills rate × turnover; the period that closes the policy year adds the true-up that
+        brings the year to max(rate × the year's turnover, annual minimum premium)."""
         for declaration in self:
-            declaration.premium = declaration.currency_id.round(
-                declaration.insured_turnover * declaration.premium_rate / 100.0)
-            declaration.premium_due = max(declaration.premium, declaration.minimum_premium)
+            currency = declaration.currency_id
+            premium = currency.round(declaration.insured_turnover * declaration.premium_rate / 100.0)
+            true_up = currency.round(max(declaration.minimum_premium - declaration.year_premium_before - premium,
+                                         0.0)) if declaration.year_closing else 0.0
+            declaration.update({"premium": premium, "true_up": true_up, "premium_due": premium + true_up,
+                                "year_to_date_premium": declaration.year_premium_before + premium + true_up})
 
     # -------------------------------------------------------------------------
     # CONSTRAINTS
@@ -235,11 +257,17 @@ class CreditInsuranceDeclaration(models.Model):
         for declaration in self:
             lines = [Command.clear()] + [Command.create(values) for values in declaration._credit_turnover_lines()]
             policy = declaration.policy_id
+            year_start, year_end = policy._credit_policy_year(declaration.date_from)
+            [(before,)] = self._read_group([
+                ("policy_id", "=", policy.id), ("state", "!=", "cancelled"), ("id", "!=", declaration.id),
+                ("date_from", ">=", year_start), ("date_from", "<", declaration.date_from),
+            ], [], ["premium_due:sum"])
             declaration.write({
                 "line_ids": lines,
                 "premium_rate": policy.premium_rate,
-                "minimum_premium": policy.currency_id.round(
-                    policy.minimum_premium * declaration._credit_period_months() / 12.0),
+                "minimum_premium": policy.minimum_premium,
+                "year_closing": declaration.date_to >= year_end,
+                "year_premium_before": before,
                 "date_computed": now,
             })
 

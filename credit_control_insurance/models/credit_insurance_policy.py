@@ -1,3 +1,5 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -79,7 +81,8 @@ class CreditInsurancePolicy(models.Model):
         string="Premium Rate (%)", digits=(16, 4), help="Premium charged on insured turnover, in percent."
     )
     minimum_premium = fields.Monetary(
-        help="The annual minimum premium; each declaration is due at least its share for the months it covers.")
+        help="The annual minimum premium: the declarations of each policy year are due at least this much in all; "
+             "the one that closes the year adds the true-up.")
     declaration_frequency = fields.Selection(
         selection=[("monthly", "Monthly"), ("quarterly", "Quarterly")], default="monthly", required=True,
         help="How often the insured turnover is declared: calendar months or quarters.",
@@ -181,3 +184,11 @@ class CreditInsurancePolicy(models.Model):
         if wrong := self.filtered(lambda policy: policy.state not in states):
             raise UserError(self.env._("Policy %(policy)s cannot do this in its current state.",
                                        policy=wrong[0].policy_number))
+
+    def _credit_policy_year(self, day):
+        """(first day, last day) of the policy year holding ``day``: years run from the start date's
+        anniversaries, the last one ends with the policy."""
+        self.ensure_one()
+        years = max(relativedelta(day, self.date_start).years, 0)
+        start = self.date_start + relativedelta(years=years)
+        return start, min(start + relativedelta(years=1, days=-1), self.date_end)

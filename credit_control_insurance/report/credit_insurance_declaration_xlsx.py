@@ -27,9 +27,14 @@ def declaration_workbook(env, declaration):
     rows += [
         {"label": env._("Premium rate (%)"), "net_policy": declaration.premium_rate},
         {"label": env._("Premium"), "currency": policy_currency, "net_policy": declaration.premium},
-        {"label": env._("Minimum premium for the period"), "currency": policy_currency,
+        {"label": env._("Annual minimum premium"), "currency": policy_currency,
          "net_policy": declaration.minimum_premium},
+        {"label": env._("Due earlier in the policy year"), "currency": policy_currency,
+         "net_policy": declaration.year_premium_before},
+        {"label": env._("Minimum premium true-up"), "currency": policy_currency, "net_policy": declaration.true_up},
         {"label": env._("Premium due"), "currency": policy_currency, "net_policy": declaration.premium_due},
+        {"label": env._("Due for the policy year so far"), "currency": policy_currency,
+         "net_policy": declaration.year_to_date_premium},
     ]
     columns = [
         (env._("Buyer Country"), 28, lambda r: r["label"], None),

@@ -25,8 +25,8 @@ class TestCreditInsuranceDeclaration(CreditControlCommon):
 
     France/USD:  invoiced 11,150, credited 2,000, net 9,150 (= 9,150 USD)
     Germany/EUR: invoiced 5,000, credited 0, net 5,000 EUR (= 2,500 USD)
-    Insured turnover 11,650 USD; premium 11,650 x 0.3% = 34.95; minimum for the quarter 100 x 3 / 12 = 25;
-    premium due 34.95.
+    Insured turnover 11,650 USD; premium 11,650 x 0.3% = 34.95 = premium due (Q1 does not close the policy year:
+    no true-up); due for the year so far 34.95.
     """
 
     @classmethod
@@ -111,22 +111,52 @@ class TestCreditInsuranceDeclaration(CreditControlCommon):
         }])
         self.assertRecordValues(declaration, [{
             "invoice_count": 3, "refund_count": 1, "insured_turnover": 11650.0, "premium_rate": 0.3,
-            "premium": 34.95, "minimum_premium": 25.0, "premium_due": 34.95,
+            "premium": 34.95, "minimum_premium": 100.0, "year_closing": False, "year_premium_before": 0.0,
+            "true_up": 0.0, "premium_due": 34.95, "year_to_date_premium": 34.95,
         }])
 
     def test_minimum_premium_and_recompute(self):
         declaration = self._q1()
-        # Annual minimum 4,000: 1,000 for the quarter, more than the 34.95 earned.
+        # Annual minimum 4,000: the terms are copied when computing; a quarter that does not close the policy year
+        # bills its premium only, the minimum is trued up on the year's last period.
         self.policy.minimum_premium = 4000.0
-        self.assertEqual(declaration.minimum_premium, 25.0)  # the terms are copied when computing
+        self.assertEqual(declaration.minimum_premium, 100.0)
         # A late credit note of 150 on the German invoice (EUR, 75 USD) dated in the quarter.
         self._refund(self.inv_de, 150.0, "2026-03-31")
         declaration.action_compute()
         # Germany: 5,000 - 150 = 4,850 EUR = 2,425 USD; turnover 9,150 + 2,425 = 11,575; premium 34.725 -> 34.73
         self.assertRecordValues(self._line(declaration, "DE"), [{"amount_net": 4850.0, "amount_net_policy": 2425.0}])
         self.assertRecordValues(declaration, [{
-            "insured_turnover": 11575.0, "premium": 34.73, "minimum_premium": 1000.0, "premium_due": 1000.0,
+            "insured_turnover": 11575.0, "premium": 34.73, "minimum_premium": 4000.0, "true_up": 0.0,
+            "premium_due": 34.73,
         }])
+
+    def test_minimum_premium_is_trued_up_on_the_year_s_last_period(self):
+        """Invariant: each period bills rate × turnover; the period that closes the policy year adds the true-up
+        that brings the year to max(rate × the year's turnover, annual minimum), never per period.
+        Rate 1%, annual minimum 12,000, three empty quarters: 0, 0, 0 due. Q4 with 2,000,000 insured: premium
+        20,000, no true-up (the year costs 20,000, not 3 × 3,000 + 20,000 = 29,000). With 500,000 instead:
+        premium 5,000, true-up 12,000 − 0 − 5,000 = 7,000, the year costs 12,000."""
+        insurer = self.env["res.partner"].create({"name": "Annual insurer", "is_company": True})
+        policy = self._policy("P-MIN", insurer=insurer, premium_rate=1.0, minimum_premium=12000.0,
+                              declaration_frequency="quarterly")
+        buyer = self._customer("Q4 Buyer", country_id=self.env.ref("base.fr").id)
+        self.env["credit.insurance.cover"].create({
+            "partner_id": buyer.id, "policy_id": policy.id, "decision": "granted", "amount_granted": 3000000.0,
+            "date_effective": "2026-01-01"})
+        periods = (("2026-01-01", "2026-03-31"), ("2026-04-01", "2026-06-30"), ("2026-07-01", "2026-09-30"))
+        quarters = self.Declaration.create([{"policy_id": policy.id, "date_from": start, "date_to": end}
+                                            for start, end in periods])
+        self.assertEqual(quarters.mapped("premium_due"), [0.0, 0.0, 0.0])
+        invoice = self._invoice(buyer, 2000000.0, "2026-11-15")
+        self.assertTrue(invoice.credit_insured)
+        q4 = self.Declaration.create({"policy_id": policy.id, "date_from": "2026-10-01", "date_to": "2026-12-31"})
+        self.assertRecordValues(q4, [{"year_closing": True, "year_premium_before": 0.0, "premium": 20000.0,
+                                      "true_up": 0.0, "premium_due": 20000.0, "year_to_date_premium": 20000.0}])
+        self._refund(invoice, 1500000.0, "2026-12-20")
+        q4.action_compute()
+        self.assertRecordValues(q4, [{"insured_turnover": 500000.0, "premium": 5000.0, "true_up": 7000.0,
+                                      "premium_due": 12000.0, "year_to_date_premium": 12000.0}])
 
     def test_monthly_period_and_foreign_policy_currency(self):
         # A monthly EUR policy with another insurer covering the French buyer's invoices from March on.
@@ -279,6 +309,7 @@ class TestCreditInsuranceDeclaration(CreditControlCommon):
         self.assertEqual(rows[3][0], "Insured turnover")
         self.assertEqual((rows[3][2], rows[3][3], rows[3][7]), (3, 1, 11650))
         self.assertEqual([(row[0], row[7]) for row in rows[4:]], [
-            ("Premium rate (%)", 0.3), ("Premium", 34.95), ("Minimum premium for the period", 25),
-            ("Premium due", 34.95),
+            ("Premium rate (%)", 0.3), ("Premium", 34.95), ("Annual minimum premium", 100),
+            ("Due earlier in the policy year", 0), ("Minimum premium true-up", 0), ("Premium due", 34.95),
+            ("Due for the policy year so far", 34.95),
         ])

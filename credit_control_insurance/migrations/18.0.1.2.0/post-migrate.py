@@ -6,7 +6,8 @@
   decided and paid claims keep their frozen figures, as the insurer received them;
 - the insurer's share of a recovery follows its share of the loss (the indemnity it paid over the loss claimed)
   and never exceeds the indemnity it paid less what it already got back; it was the indemnity % of every amount
-  recovered. The recoveries recorded before get their shares by that rule.
+  recovered. The recoveries recorded before get their shares by that rule;
+- the annual minimum premium is trued up on the period that closes the policy year (see pre-migrate).
 """
 
 from odoo import SUPERUSER_ID, api
