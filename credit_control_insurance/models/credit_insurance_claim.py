@@ -306,9 +306,14 @@ class CreditInsuranceClaim(models.Model):
         self.sudo().write({"state": "under_review"})
 
     def action_accept(self):
-        """The insurer accepts the expected indemnity in full."""
+        """The insurer accepts the expected indemnity in full. A claim that expects nothing (its loss is within
+        the deductible) is rejected instead: accepted, it could never be paid nor closed."""
         self._credit_check_manager()
         self._credit_check_state("filed", "under_review")
+        if nothing := self.filtered(lambda claim: claim.currency_id.is_zero(claim.indemnity)):
+            raise UserError(self.env._(
+                "Claim %(claim)s expects no indemnity (its loss is within the policy's deductible): reject it "
+                "instead.", claim=nothing[0].name))
         for claim in self:
             claim.sudo().write({"state": "accepted", "amount_accepted": claim.indemnity,
                          "date_decision": fields.Date.context_today(self)})

@@ -38,12 +38,14 @@ class CreditInsuranceRecovery(models.Model):
         for claim in self.claim_id:
             paid, loss, currency = claim.amount_indemnified, claim.amount_claimed, claim.currency_id
             percent = min(paid / loss, 1.0) * 100.0 if loss > 0 else 0.0
-            owed = paid  # what the insurer may still get back
+            recovered = given = 0.0  # rounded on the running total: the shares add up to what it paid
             # in the order they came in: the earlier recoveries repay the insurer first
             for recovery in claim.recovery_ids.sorted(lambda r: (r.date or fields.Date.today(),
                                                                  r._origin.id or sys.maxsize)):
-                share = max(min(currency.round(recovery.amount * percent / 100.0), owed), 0.0)
-                owed = currency.round(owed - share)
+                recovered += recovery.amount
+                due = min(currency.round(recovered * paid / loss), paid) if loss > 0 else 0.0
+                share = max(currency.round(due - given), 0.0)
+                given = currency.round(given + share)
                 if recovery in self:
                     recovery.update({"insurer_percent": percent, "insurer_share": share,
                                      "company_share": recovery.amount - share})

@@ -1,3 +1,4 @@
+import importlib.util
 import io
 from contextlib import contextmanager
 
@@ -6,6 +7,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.modules.module import get_module_path
 from odoo.tests import Form, tagged
 from odoo.tests.common import new_test_user
 
@@ -126,6 +128,13 @@ class TestCreditInsuranceClaim(CreditControlCommon):
         claim = self._claim(self._invoice(self.buyer, 300.0, "2026-02-01"))
         # the 500 deductible takes all of the 300 claimed, never below zero: (300 − 300) × 90% = 0
         self.assertRecordValues(claim, [{"gross_indemnity": 0.0, "deductible": 300.0, "indemnity": 0.0}])
+        # nothing to accept, so nothing that could never be paid nor closed: it is rejected, then closed
+        self._file(claim)
+        with self._refused(UserError, "expects no indemnity"):
+            claim.action_accept()
+        claim.action_reject()
+        claim.action_close()
+        self.assertEqual(claim.state, "closed")
         self.assertIn("0.00", claim.computation_note.splitlines()[-1])
 
     @freeze_time("2026-06-01")
@@ -433,6 +442,47 @@ class TestCreditInsuranceClaim(CreditControlCommon):
         ])
         with self._refused(ValidationError, "more than is left to recover"):
             Recovery.create({"claim_id": claim.id, "date": "2026-10-01", "amount": 0.01})
+
+    @freeze_time("2026-06-01")
+    def test_a_whole_loss_recovered_in_parts_repays_the_insurer_in_full(self):
+        """Invariant: the shares are rounded on the running total, so they add up to what the insurer paid once
+        the whole loss is recovered. Paid 1,000 on a claim of 3,000: three recoveries of 1,000 give it 333.33,
+        333.34 (666.67 − 333.33) and 333.33 (1,000 − 666.67), 1,000 in all, not 3 × 333.33 = 999.99."""
+        claim = self._file(self._claim(self._invoice(self._buyer("Thirds"), 3000.0, "2026-02-01")))
+        claim.amount_accepted = 1000.0
+        claim.action_partially_accept()
+        claim._credit_register_indemnity(1000.0, "2026-07-01")
+        recoveries = self.env["credit.insurance.recovery"].create([
+            {"claim_id": claim.id, "date": f"2026-{month}-01", "amount": 1000.0} for month in ("08", "09", "10")])
+        self.assertEqual(recoveries.sorted("date").mapped("insurer_share"), [333.33, 333.34, 333.33])
+        self.assertEqual(claim.recovered_insurer_share, 1000.0)
+
+    @freeze_time("2026-06-01")
+    def test_upgrade_shares_the_earlier_recoveries_by_the_new_rule(self):
+        """Invariant: after the 18.0.1.2.0 upgrade, a recovery recorded before is shared by the new rule and its
+        claim's totals follow. Paid 1,000 on a claim of 10,000 (an invoice of 12,000, a cover of 10,000); a
+        recovery of 10,000 stored as 18.0.1.0.0 did (90%: 9,000 / 1,000) becomes 1,000 / 9,000."""
+        claim = self._file(self._claim(self._invoice(self._buyer("Upgraded", amount=10000.0), 12000.0,
+                                                     "2026-02-01")))
+        claim.amount_accepted = 1000.0
+        claim.action_partially_accept()
+        claim._credit_register_indemnity(1000.0, "2026-07-01")
+        recovery = self.env["credit.insurance.recovery"].create({"claim_id": claim.id, "date": "2026-08-01",
+                                                                 "amount": 10000.0})
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE credit_insurance_recovery SET insurer_share = 9000, company_share = 1000 "
+                            "WHERE id = %s", [recovery.id])
+        self.env.cr.execute("UPDATE credit_insurance_claim SET recovered_insurer_share = 9000, "
+                            "recovered_company_share = 1000 WHERE id = %s", [claim.id])
+        self.env.invalidate_all()
+        path = get_module_path("credit_control_insurance") + "/migrations/18.0.1.2.0/post-migrate.py"
+        spec = importlib.util.spec_from_file_location("credit_insurance_post_migrate_18_0_1_2_0", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.migrate(self.env.cr, "18.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertEqual((recovery.insurer_share, recovery.company_share), (1000.0, 9000.0))
+        self.assertEqual((claim.recovered_insurer_share, claim.recovered_company_share), (1000.0, 9000.0))
 
     @freeze_time("2026-06-01")
     def test_journal_without_insurer_account(self):

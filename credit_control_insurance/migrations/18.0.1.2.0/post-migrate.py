@@ -25,3 +25,7 @@ def migrate(cr, version):
         for name in names:
             env.add_to_compute(records._fields[name], records)
         records.flush_recordset()
+    claims = recoveries.claim_id  # their totals follow the shares just computed
+    for name in ("recovered_amount", "recovered_insurer_share", "recovered_company_share"):
+        env.add_to_compute(claims._fields[name], claims)
+    claims.flush_recordset()
