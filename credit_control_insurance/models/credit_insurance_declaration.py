@@ -155,6 +155,14 @@ class CreditInsuranceDeclaration(models.Model):
         if self.filtered(lambda d: d.state == "submitted"):
             raise UserError(self.env._("A submitted declaration cannot be deleted; reset it to draft first."))
 
+    def unlink(self):
+        years = self.filtered(lambda d: d.state != "cancelled")
+        others = self.search([("policy_id", "in", years.policy_id.ids), ("id", "not in", self.ids)])
+        keys = {(d.policy_id, d._credit_year()) for d in years}
+        result = super().unlink()
+        others.filtered(lambda d: (d.policy_id, d._credit_year()) in keys)._credit_refresh_years()
+        return result
+
     # -------------------------------------------------------------------------
     # ACTIONS
     # -------------------------------------------------------------------------
@@ -165,9 +173,17 @@ class CreditInsuranceDeclaration(models.Model):
         self._credit_compute()
 
     def action_submit(self):
-        """Record that the declaration went to the insurer: its figures are frozen (Credit Control Managers)."""
+        """Record that the declaration went to the insurer: its figures are frozen (Credit Control Managers). The
+        declaration that closes a policy year goes last: every earlier period of the year declared and
+        submitted."""
         self._credit_check_manager()
         self._credit_check_draft()
+        self._credit_refresh_years()
+        for declaration in self.filtered("year_closing").sorted("date_from"):
+            if missing := declaration._credit_open_periods_before(self):
+                raise UserError(self.env._(
+                    "%(closing)s closes the policy year: submit the year's earlier periods first (%(periods)s).",
+                    closing=declaration.name, periods=", ".join(missing)))
         self.write({"state": "submitted", "date_submitted": fields.Date.context_today(self),
                     "submitted_by_id": self.env.user.id})
 
@@ -175,12 +191,14 @@ class CreditInsuranceDeclaration(models.Model):
         self._credit_check_manager()
         self._credit_check_draft()
         self.write({"state": "cancelled"})
+        self._credit_refresh_years()
 
     def action_reset_to_draft(self):
         self._credit_check_manager()
         if self.filtered(lambda d: d.state == "draft"):
             raise UserError(self.env._("The declaration is already a draft."))
         self.write({"state": "draft", "date_submitted": False, "submitted_by_id": False})
+        self._credit_refresh_years()
 
     def action_export_xlsx(self):
         """Download the declaration for the insurer: one row per country and currency, totals and premium."""
@@ -257,19 +275,60 @@ class CreditInsuranceDeclaration(models.Model):
         for declaration in self:
             lines = [Command.clear()] + [Command.create(values) for values in declaration._credit_turnover_lines()]
             policy = declaration.policy_id
-            year_start, year_end = policy._credit_policy_year(declaration.date_from)
-            [(before,)] = self._read_group([
-                ("policy_id", "=", policy.id), ("state", "!=", "cancelled"), ("id", "!=", declaration.id),
-                ("date_from", ">=", year_start), ("date_from", "<", declaration.date_from),
-            ], [], ["premium_due:sum"])
             declaration.write({
                 "line_ids": lines,
                 "premium_rate": policy.premium_rate,
                 "minimum_premium": policy.minimum_premium,
-                "year_closing": declaration.date_to >= year_end,
-                "year_premium_before": before,
                 "date_computed": now,
             })
+        self._credit_refresh_years()
+
+    def _credit_year(self):
+        """(first day, last day) of the policy year this declaration belongs to: the year its period starts in,
+        the first one for a period that starts before the policy."""
+        self.ensure_one()
+        return self.policy_id._credit_policy_year(max(self.date_from, self.policy_id.date_start))
+
+    def _credit_refresh_years(self):
+        """The drafts of these declarations' policy years learn, in date order, what the year's earlier
+        declarations (not cancelled) are due and whether they close the year: the true-up of a year's last
+        period follows every change of the year. A year whose closing declaration was submitted is frozen: an
+        earlier period of it cannot change then."""
+        for policy in self.policy_id:
+            years = {declaration._credit_year() for declaration in self if declaration.policy_id == policy}
+            declarations = self.search([("policy_id", "=", policy.id), ("state", "!=", "cancelled")],
+                                       order="date_from, id")
+            due = dict.fromkeys(years, 0.0)
+            for declaration in declarations:
+                year = declaration._credit_year()
+                if year not in due:
+                    continue
+                closing = declaration.date_to >= year[1]
+                if declaration.state == "draft" and (
+                        declaration.year_closing != closing or declaration.currency_id.compare_amounts(
+                            declaration.year_premium_before, due[year])):
+                    declaration.write({"year_closing": closing, "year_premium_before": due[year]})
+                elif declaration.state == "submitted" and declaration.year_closing and \
+                        declaration.currency_id.compare_amounts(declaration.year_premium_before, due[year]):
+                    raise UserError(self.env._(
+                        "%(closing)s, which closes the policy year, is submitted: reset it to draft before changing "
+                        "the year's earlier declarations.", closing=declaration.name))
+                due[year] += declaration.premium_due
+
+    def _credit_open_periods_before(self, submitting):
+        """The labels of this (closing) declaration's year's earlier periods that are missing, or still drafts
+        and not among ``submitting``."""
+        self.ensure_one()
+        policy, (year_start, _year_end) = self.policy_id, self._credit_year()
+        periods, day = [], max(year_start, policy.date_start)
+        while day < self.date_from:
+            periods.append(self._credit_period(policy, day))
+            day = date_utils.add(periods[-1][1], days=1)
+        declared = {d.date_from: d for d in self.search([("policy_id", "=", policy.id), ("state", "!=", "cancelled")])}
+        return [declared[start].name if start in declared else self.new(
+                    {"policy_id": policy.id, "date_from": start, "date_to": end})._credit_period_label()
+                for start, end in periods
+                if start not in declared or (declared[start].state == "draft" and declared[start] not in submitting)]
 
     def _credit_turnover_lines(self):
         """The line values of this declaration, in one query grouped by buyer country and invoice currency.

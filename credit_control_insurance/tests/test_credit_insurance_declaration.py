@@ -1,4 +1,6 @@
+import importlib.util
 import io
+import os
 
 import openpyxl
 from freezegun import freeze_time
@@ -6,6 +8,7 @@ from psycopg2 import IntegrityError
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
 from odoo.tools import mute_logger
@@ -157,6 +160,100 @@ class TestCreditInsuranceDeclaration(CreditControlCommon):
         q4.action_compute()
         self.assertRecordValues(q4, [{"insured_turnover": 500000.0, "premium": 5000.0, "true_up": 7000.0,
                                       "premium_due": 12000.0, "year_to_date_premium": 12000.0}])
+
+    def _annual(self, number, date_start, date_end, frequency="quarterly", minimum=12000.0):
+        """A policy at 1% with an annual minimum of ``minimum``, covering a French buyer for 5,000,000."""
+        insurer = self.env["res.partner"].create({"name": f"Insurer {number}", "is_company": True})
+        policy = self._policy(number, insurer=insurer, date_start=date_start, date_end=date_end, premium_rate=1.0,
+                              minimum_premium=minimum, declaration_frequency=frequency)
+        buyer = self._customer(f"Buyer {number}", country_id=self.env.ref("base.fr").id)
+        self.env["credit.insurance.cover"].create({
+            "partner_id": buyer.id, "policy_id": policy.id, "decision": "granted", "amount_granted": 5000000.0,
+            "date_effective": date_start})
+        return policy, buyer
+
+    def _declare(self, policy, *periods):
+        return self.Declaration.create([{"policy_id": policy.id, "date_from": start, "date_to": end}
+                                        for start, end in periods])
+
+    def _year_due(self, policy):
+        return sum(self.Declaration.search([("policy_id", "=", policy.id),
+                                            ("state", "!=", "cancelled")]).mapped("premium_due"))
+
+    QUARTERS = (("2026-01-01", "2026-03-31"), ("2026-04-01", "2026-06-30"), ("2026-07-01", "2026-09-30"),
+                ("2026-10-01", "2026-12-31"))
+
+    def test_the_year_s_true_up_follows_every_change_of_the_year(self):
+        """Invariant: the premium due of a policy year's declarations (not cancelled) totals max(1% of the year's
+        turnover, 12,000), whatever the order they are made, computed again or cancelled in.
+        The cron makes Q4 first (nothing earlier: a 12,000 true-up); Q1–Q3 come later with 500,000 in Q3
+        (5,000): the true-up drops to 7,000. Q3 cancelled: 12,000 again. Q3 back with 1,500,000 (15,000): no
+        true-up, the year costs 15,000."""
+        policy, buyer = self._annual("P-YEAR", "2026-01-01", "2026-12-31")
+        with freeze_time("2027-01-05"):
+            q4 = self.Declaration._cron_generate_declarations().filtered(lambda d: d.policy_id == policy)
+        self.assertRecordValues(q4, [{"year_closing": True, "year_premium_before": 0.0, "true_up": 12000.0}])
+        invoice = self._invoice(buyer, 500000.0, "2026-08-01")
+        q1, q2, q3 = self._declare(policy, *self.QUARTERS[:3])
+        self.assertRecordValues(q4, [{"year_premium_before": 5000.0, "true_up": 7000.0, "premium_due": 7000.0,
+                                      "year_to_date_premium": 12000.0}])
+        self.assertEqual(self._year_due(policy), 12000.0)
+        q3.action_cancel()
+        self.assertEqual((q4.true_up, self._year_due(policy)), (12000.0, 12000.0))
+        q3.action_reset_to_draft()
+        self._invoice(buyer, 1000000.0, "2026-09-01")
+        q3.action_compute()
+        self.assertRecordValues(q4, [{"year_premium_before": 15000.0, "true_up": 0.0, "premium_due": 0.0}])
+        self.assertEqual(self._year_due(policy), 15000.0)
+        # the year's last period goes last, and then freezes the year
+        with self.assertRaisesRegex(UserError, "submit the year's earlier periods first"):
+            q4.action_submit()
+        (q1 | q2 | q3 | q4).action_submit()
+        self.assertEqual(q4.state, "submitted")
+        q3.action_reset_to_draft()
+        self._refund(invoice, 100000.0, "2026-09-15")
+        with self.assertRaisesRegex(UserError, "reset it to draft before changing"):
+            q3.action_compute()
+
+    def test_a_period_that_starts_before_the_policy_counts_in_its_first_year(self):
+        """Invariant: the first period of a policy that starts mid-period belongs to its first year. Policy from
+        2026-02-01 to 2027-01-31: Q1 2026 (1,000,000, 10,000 due) and the empty quarters up to Q1 2027, which
+        closes the year: true-up 12,000 − 10,000 = 2,000."""
+        policy, buyer = self._annual("P-MID", "2026-02-01", "2027-01-31")
+        self._invoice(buyer, 1000000.0, "2026-02-15")
+        declarations = self._declare(policy, *self.QUARTERS, ("2027-01-01", "2027-03-31"))
+        self.assertEqual(declarations[0].premium_due, 10000.0)
+        self.assertRecordValues(declarations[-1], [{"year_closing": True, "year_premium_before": 10000.0,
+                                                    "true_up": 2000.0, "year_to_date_premium": 12000.0}])
+        self.assertEqual(self._year_due(policy), 12000.0)
+
+    def test_upgrade_keeps_what_was_billed_and_computes_the_drafts_again(self):
+        """Invariant: the 18.0.1.2.0 upgrade keeps what submitted declarations billed, with their annual minimum
+        and a running year to date, and bills the drafts by the new rule. Monthly, annual minimum 10,000: January
+        and February submitted with the old share 10,000 / 12 = 833.33 each; March a draft with that share too:
+        it is due 0 now (no true-up before the year's last month)."""
+        policy, _buyer = self._annual("P-UPG", "2026-01-01", "2026-12-31", frequency="monthly", minimum=10000.0)
+        january, february, march = self._declare(policy, ("2026-01-01", "2026-01-31"), ("2026-02-01", "2026-02-28"),
+                                                 ("2026-03-01", "2026-03-31"))
+        (january | february).action_submit()
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE credit_insurance_declaration SET minimum_premium = 833.33, premium_due = 833.33, "
+                            "true_up = NULL, year_to_date_premium = NULL, year_closing = NULL, "
+                            "year_premium_before = NULL WHERE id = ANY(%s)", [(january | february | march).ids])
+        folder = os.path.join(get_module_path("credit_control_insurance"), "migrations", "18.0.1.2.0")
+        for script in ("pre-migrate.py", "post-migrate.py"):
+            spec = importlib.util.spec_from_file_location(f"credit_insurance_18_0_1_2_0_{script[:-3]}",
+                                                          os.path.join(folder, script))
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self.env.invalidate_all()
+            module.migrate(self.env.cr, "18.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertRecordValues(january | february | march, [
+            {"minimum_premium": 10000.0, "premium_due": 833.33, "true_up": 833.33, "year_to_date_premium": 833.33},
+            {"minimum_premium": 10000.0, "premium_due": 833.33, "true_up": 833.33, "year_to_date_premium": 1666.66},
+            {"minimum_premium": 10000.0, "premium_due": 0.0, "true_up": 0.0, "year_to_date_premium": 1666.66},
+        ])
 
     def test_monthly_period_and_foreign_policy_currency(self):
         # A monthly EUR policy with another insurer covering the French buyer's invoices from March on.

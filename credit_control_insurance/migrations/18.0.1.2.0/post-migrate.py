@@ -7,7 +7,8 @@
 - the insurer's share of a recovery follows its share of the loss (the indemnity it paid over the loss claimed)
   and never exceeds the indemnity it paid less what it already got back; it was the indemnity % of every amount
   recovered. The recoveries recorded before get their shares by that rule;
-- the annual minimum premium is trued up on the period that closes the policy year (see pre-migrate).
+- the annual minimum premium is trued up on the period that closes the policy year (see pre-migrate); the
+  draft declarations are computed again.
 """
 
 from odoo import SUPERUSER_ID, api
@@ -25,6 +26,10 @@ def migrate(cr, version):
         for name in names:
             env.add_to_compute(records._fields[name], records)
         records.flush_recordset()
+    # the drafts, billed by the new rule, in date order: a year's closing period learns the earlier ones
+    declarations = env["credit.insurance.declaration"].search([("state", "=", "draft")],
+                                                              order="policy_id, date_from")
+    declarations._credit_compute()
     claims = recoveries.claim_id  # their totals follow the shares just computed
     for name in ("recovered_amount", "recovered_insurer_share", "recovered_company_share"):
         env.add_to_compute(claims._fields[name], claims)
