@@ -40,6 +40,12 @@ class CreditInsuranceCover(models.Model):
     insurer_grade = fields.Char(help="The insurer's own grade of the buyer.")
     note = fields.Text()
     user_id = fields.Many2one("res.users", string="Recorded By", readonly=True, default=lambda self: self.env.user)
+    request_id = fields.Many2one("credit.insurance.cover", string="Answers Request", readonly=True, copy=False,
+                                 index="btree_not_null", ondelete="restrict", check_company=True,
+                                 help="The request this decision answers.")
+    answer_ids = fields.One2many("credit.insurance.cover", "request_id", string="Answers", readonly=True)
+    answer_id = fields.Many2one("credit.insurance.cover", string="Answered By", compute="_compute_answer_id",
+                                help="The insurer's decision on this request: a request is answered once.")
 
     # -------------------------------------------------------------------------
     # COMPUTE
@@ -53,9 +59,26 @@ class CreditInsuranceCover(models.Model):
             cover.display_name = " ".join(filter(None, [cover.partner_id.display_name or "",
                                                         decisions.get(cover.decision, ""), amount]))
 
+    @api.depends("answer_ids")
+    def _compute_answer_id(self):
+        for cover in self:
+            cover.answer_id = cover.answer_ids[:1]
+
     # -------------------------------------------------------------------------
     # CONSTRAINTS
     # -------------------------------------------------------------------------
+
+    @api.constrains("request_id")
+    def _check_request(self):
+        for cover in self.filtered("request_id"):
+            request = cover.request_id
+            if request.decision != "requested" or request.partner_id != cover.partner_id:
+                raise ValidationError(self.env._(
+                    "%(cover)s can only answer a request for cover of the same buyer.", cover=cover.display_name))
+            if len(request.answer_ids) > 1:
+                raise ValidationError(self.env._(
+                    "The request for %(buyer)s of %(date)s is already answered: its decision was recorded.",
+                    buyer=request.partner_id.display_name, date=request.request_date))
 
     @api.constrains("date_effective", "date_expiry", "amount_requested", "amount_granted", "decision")
     def _check_decision(self):
@@ -91,15 +114,21 @@ class CreditInsuranceCover(models.Model):
     # -------------------------------------------------------------------------
 
     def action_record_decision(self):
-        """A new decision on the same buyer and policy, prefilled: history is never overwritten."""
+        """A new decision on the same buyer and policy, prefilled, opened as its own form: history is never
+        overwritten. On a request, the decision answers it, once."""
         self.ensure_one()
+        if self.answer_id:
+            raise ValidationError(self.env._(
+                "The request for %(buyer)s of %(date)s is already answered: its decision was recorded.",
+                buyer=self.partner_id.display_name, date=self.request_date))
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Record the Insurer's Decision"),
             "res_model": "credit.insurance.cover",
             "view_mode": "form",
-            "target": "new",
+            "target": "current",
             "context": {
+                "default_request_id": self.id if self.decision == "requested" else False,
                 "default_partner_id": self.partner_id.id, "default_policy_id": self.policy_id.id,
                 "default_amount_requested": self.amount_requested, "default_request_date": self.request_date,
                 "default_decision": "granted", "default_amount_granted": self.amount_requested,

@@ -187,6 +187,26 @@ class TestCreditInsuranceCover(CreditControlCommon):
         with self.assertRaisesRegex(ValidationError, "less than the amount requested"):
             self._cover("partial", "2026-03-01", 1000.0, amount_requested=1000.0)
 
+    def test_a_request_is_answered_once_by_the_decision_it_opens(self):
+        """Invariant: *Record Decision* on a request opens the new decision (its own form, prefilled), which
+        answers the request: the request shows its answer and cannot be answered again, by the button or by
+        linking another decision to it. A decision on a decision answers no request."""
+        request = self._cover("requested", "2026-03-01", amount_requested=40000.0)
+        action = request.action_record_decision()
+        self.assertEqual((action["res_model"], action["target"]), ("credit.insurance.cover", "current"))
+        with Form(self.Cover.with_context(**action["context"])) as form:
+            self.assertEqual((form.decision, form.amount_granted), ("granted", 40000.0))
+            form.insurer_reference = "SCI-1"
+        answer = form.record
+        self.assertEqual((answer.request_id, request.answer_id), (request, answer))
+        self.assertFalse(answer.action_record_decision()["context"]["default_request_id"])
+        with self.assertRaisesRegex(ValidationError, "already answered"):
+            request.action_record_decision()
+        with self.assertRaisesRegex(ValidationError, "already answered"):
+            self._cover("refused", "2026-03-05", request_id=request.id)
+        with self.assertRaisesRegex(ValidationError, "can only answer a request"):
+            self._cover("reduced", "2026-04-01", 10000.0, request_id=answer.id)
+
     def test_rights_and_companies(self):
         user = new_test_user(self.env, "cc_user", groups="credit_control.group_credit_control_user",
                              company_id=self.env.company.id)

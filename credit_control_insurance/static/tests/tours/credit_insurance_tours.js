@@ -56,16 +56,31 @@ tours.add("credit_insurance_cover_claim_tour", {
             run: "click",
         },
         {
-            content: "The insurer's answer: granted (prefilled), with its reference",
-            trigger: ".modal .o_field_widget[name='insurer_reference'] input",
+            content: "The insurer's answer opens: granted (prefilled), with its reference",
+            trigger: ".o_form_view .o_field_widget[name='request_id']:contains('Tour Buyer')",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name='insurer_reference'] input",
             run: "edit SCI-TOUR-1",
         },
         {
-            trigger: ".modal .o_form_button_save",
+            trigger: ".o_form_view .o_form_button_save",
             run: "click",
         },
         {
-            trigger: "body:not(:has(.modal))",
+            content: "Landed on the decision, saved",
+            trigger: ".o_breadcrumb .active:contains('Granted')",
+        },
+        {
+            content: "Back on the request: answered, no second decision",
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains('Requested')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .alert-info .o_field_widget[name='answer_id']:contains('Granted')",
+        },
+        {
+            trigger: ".o_form_view:not(:has(button[name='action_record_decision']))",
         },
         {
             trigger: ".o_menu_sections .dropdown-toggle:contains('Credit Insurance')",
