@@ -1,7 +1,7 @@
 {
     "name": "Credit Control - Trade-Credit Insurance",
     "summary": "Trade-credit insurance policies: indemnity, deductible, maximum liability and deadlines",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "credit_control contributors",
@@ -14,6 +14,7 @@
         "security/credit_control_insurance_security.xml",
         "security/ir.model.access.csv",
         "data/credit_insurance_data.xml",
+        "data/credit_insurance_policy_data.xml",
         "views/credit_insurance_policy_views.xml",
         "views/credit_insurance_cover_views.xml",
         "wizard/credit_insurance_cover_request_views.xml",

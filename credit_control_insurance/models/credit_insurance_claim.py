@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, float_compare, float_is_zero
+from odoo.tools import SQL, float_compare, float_is_zero, format_date
 
 from odoo.addons.credit_control.report.xlsx import build_xlsx
 
@@ -101,12 +101,18 @@ class CreditInsuranceClaim(models.Model):
         compute="_compute_indemnity", store=True,
         help="The policy's maximum liability less what its other filed, accepted or paid claims hold.")
     policy_max_liability = fields.Monetary(related="policy_id.max_liability")
+    policy_aggregate_first_loss = fields.Monetary(related="policy_id.aggregate_first_loss")
     capped_indemnity = fields.Monetary(compute="_compute_indemnity", store=True,
                                        help="The lower of the gross indemnity and the remaining liability: the "
                                             "expected indemnity.")
     deductible = fields.Monetary(compute="_compute_indemnity", store=True,
                                  help="What the policy's deductible takes off the loss claimed, before the "
                                       "indemnity %.")
+    first_loss = fields.Monetary(
+        string="Aggregate First Loss Taken", compute="_compute_indemnity", store=True,
+        help="What the policy's annual aggregate first loss takes of the loss after the deductible: the first "
+             "losses of each policy year are the company's, claim after claim in filing order, until the amount "
+             "is used up. A rejected claim gives its part back.")
     indemnity = fields.Monetary(string="Expected Indemnity", compute="_compute_indemnity", store=True,
                                 tracking=True)
     computation_note = fields.Text(string="How It Is Computed", compute="_compute_indemnity", store=True)
@@ -158,14 +164,18 @@ class CreditInsuranceClaim(models.Model):
         for claim in self.filtered(lambda claim: claim.state == "draft"):
             claim.amount_claimed = claim.insured_loss
 
-    @api.depends("amount_claimed", "insured_outstanding", "cover_amount", "insured_loss", "policy_id",
+    @api.depends("amount_claimed", "insured_outstanding", "cover_amount", "insured_loss", "policy_id", "date",
                  "policy_id.indemnity_percent", "policy_id.deductible_type", "policy_id.deductible_amount",
-                 "policy_id.max_liability")
+                 "policy_id.aggregate_first_loss", "policy_id.max_liability")
     def _compute_indemnity(self):
         drafts = self.filtered(lambda claim: claim.state == "draft")  # filed claims keep their figures
-        used = drafts._credit_liability_used()
+        holders = drafts._credit_liability_holders()
+        Claim = self.browse()
         for claim in drafts:
-            claim.update(claim._credit_indemnity_values(used.get(claim.policy_id.id, 0.0)))
+            policy = claim.policy_id
+            year = policy._credit_policy_year(claim.date) if policy and claim.date else None
+            claim.update(claim._credit_indemnity_values(
+                holders.get(policy.id, Claim), holders.get((policy.id, year), Claim)))
 
     @api.depends("document_ids.done")
     def _compute_documents_missing(self):
@@ -306,11 +316,13 @@ class CreditInsuranceClaim(models.Model):
         self.sudo().write({"state": "under_review"})
 
     def action_accept(self):
-        """The insurer accepts the expected indemnity in full. A claim that expects nothing (its loss is within
-        the deductible) is rejected instead: accepted, it could never be paid nor closed."""
+        """The insurer accepts the expected indemnity in full. A claim that expects nothing because its loss is
+        within the deductible is rejected instead; one whose loss the aggregate first loss takes is accepted
+        for nothing (the insurer admits the loss, which uses up the first loss) and then closed."""
         self._credit_check_manager()
         self._credit_check_state("filed", "under_review")
-        if nothing := self.filtered(lambda claim: claim.currency_id.is_zero(claim.indemnity)):
+        if nothing := self.filtered(lambda claim: claim.currency_id.is_zero(claim.indemnity)
+                                    and claim.currency_id.is_zero(claim.first_loss)):
             raise UserError(self.env._(
                 "Claim %(claim)s expects no indemnity (its loss is within the policy's deductible): reject it "
                 "instead.", claim=nothing[0].name))
@@ -335,7 +347,8 @@ class CreditInsuranceClaim(models.Model):
     def action_reject(self):
         self._credit_check_manager()
         self._credit_check_state("filed", "under_review")
-        self.sudo().write({"state": "rejected", "amount_accepted": 0.0,
+        # a rejected loss is not the company's first loss: the claims filed after it may use that part
+        self.sudo().write({"state": "rejected", "amount_accepted": 0.0, "first_loss": 0.0,
                            "date_decision": fields.Date.context_today(self)})
 
     def action_register_indemnity(self):
@@ -354,10 +367,16 @@ class CreditInsuranceClaim(models.Model):
 
     def action_close(self):
         """Close the file; with a loss account on the policy, write off what the buyer still owes on the
-        claimed invoices of an indemnified claim (the company's own share of the loss)."""
+        claimed invoices of an indemnified claim, or of one accepted for nothing (the company's own share of
+        the loss)."""
         self._credit_check_manager()
-        self._credit_check_state("indemnified", "rejected")
-        for claim in self.filtered(lambda claim: claim.state == "indemnified"):
+        self._credit_check_state("indemnified", "rejected", "accepted")
+        if unpaid := self.filtered(lambda claim: claim.state == "accepted"
+                                   and not claim.currency_id.is_zero(claim.amount_accepted)):
+            raise UserError(self.env._("Claim %(claim)s is accepted for %(amount)s: register the indemnity before "
+                                       "closing it.", claim=unpaid[0].name,
+                                       amount=unpaid[0].currency_id.format(unpaid[0].amount_accepted)))
+        for claim in self.filtered(lambda claim: claim.state in ("indemnified", "accepted")):
             policy = claim.policy_id
             if policy.claim_journal_id and policy.loss_account_id:
                 lines = claim._credit_open_receivable_lines()
@@ -426,20 +445,34 @@ class CreditInsuranceClaim(models.Model):
         if wrong := self.filtered(lambda claim: claim.state not in states):
             raise UserError(self.env._("Claim %(claim)s cannot do this in its current state.", claim=wrong[0].name))
 
-    def _credit_liability_used(self):
-        """{policy id: indemnities of its other filed, accepted, indemnified or closed claims} in one query:
-        the expected indemnity while filed or under review, then the accepted, then the paid amount."""
+    def _credit_liability_holders(self):
+        """The policies' other claims that count against these draft claims, in one query: {policy id: those
+        holding part of its maximum liability (filed or decided, ``_credit_liability_held``)} and
+        {(policy id, policy year): those of the year that took part of its aggregate first loss}."""
         if not self.policy_id:
             return {}
-        groups = self.env["credit.insurance.claim"].sudo()._read_group(
-            [("policy_id", "in", self.policy_id.ids), ("state", "in", CONSUMING), ("id", "not in", self.ids)],
-            ["policy_id", "state"], ["indemnity:sum", "amount_accepted:sum", "amount_indemnified:sum"])
-        used = {}
-        for policy, state, expected, accepted, indemnified in groups:
-            amount = indemnified if state in ("indemnified", "closed") else \
-                accepted if state in ("accepted", "partially_accepted") else expected
-            used[policy.id] = used.get(policy.id, 0.0) + amount
-        return used
+        others = self.env["credit.insurance.claim"].sudo().search(
+            [("policy_id", "in", self.policy_id.ids), ("state", "!=", "draft"), ("id", "not in", self.ids)],
+            order="date_filed, id")
+        holders = {}
+        for claim in others:
+            policy = claim.policy_id
+            if claim.state in CONSUMING:
+                holders[policy.id] = holders.get(policy.id, claim.browse()) | claim
+            if claim.first_loss:
+                key = (policy.id, policy._credit_policy_year(claim.date))
+                holders[key] = holders.get(key, claim.browse()) | claim
+        return holders
+
+    def _credit_liability_held(self):
+        """What this claim holds of its policy's maximum liability: its expected indemnity while filed or under
+        review, the accepted amount once decided, the amount paid once indemnified; nothing when rejected."""
+        self.ensure_one()
+        if self.state in ("indemnified", "closed"):
+            return self.amount_indemnified
+        if self.state in ("accepted", "partially_accepted"):
+            return self.amount_accepted
+        return self.indemnity if self.state in CONSUMING else 0.0
 
     def _credit_cover_used(self):
         """{(buyer id, policy id): insured loss of the buyer's other live claims under the policy}: the
@@ -468,23 +501,26 @@ class CreditInsuranceClaim(models.Model):
         cover = max(cover - cover_used, 0.0)
         return {"insured_outstanding": outstanding, "cover_amount": cover, "insured_loss": min(outstanding, cover)}
 
-    def _credit_indemnity_values(self, used):
-        """The indemnity and its explanation, with ``used`` of the policy's maximum liability held by its other
-        claims (filed or under review: their expected indemnity; accepted: the accepted amount; paid: the
-        amount paid): min(max(amount claimed − deductible, 0) × indemnity %, remaining liability), so that the
-        insurer pays up to its maximum liability. A non-qualifying loss is a threshold: a loss claimed not above
+    def _credit_indemnity_values(self, holders, first_loss_holders):
+        """The indemnity and its explanation: min((max(amount claimed − deductible, 0) − first loss taken) ×
+        indemnity %, remaining liability), so that the insurer pays up to its maximum liability.
+
+        ``holders`` are the policy's other claims holding part of its maximum liability
+        (``_credit_liability_held``), ``first_loss_holders`` its other claims of the same policy year that took
+        part of the annual aggregate first loss. A non-qualifying loss is a threshold: a loss claimed not above
         it gets nothing, else nothing is deducted. A maximum liability of zero means no cap."""
         self.ensure_one()
         policy, currency, _ = self.policy_id, self.currency_id, self.env._
         if not currency:
             return {"indemnity_percent": 0.0, "gross_indemnity": 0.0, "remaining_liability": 0.0,
-                    "capped_indemnity": 0.0, "deductible": 0.0, "indemnity": 0.0, "computation_note": False}
+                    "capped_indemnity": 0.0, "deductible": 0.0, "first_loss": 0.0, "indemnity": 0.0,
+                    "computation_note": False}
         fmt = currency.format
         claimed, percent = self.amount_claimed, policy.indemnity_percent
         notes = [
             _("Insured outstanding: %(amount)s, the open amount of %(invoices)s on %(date)s.",
               amount=fmt(self.insured_outstanding), invoices=", ".join(self.move_ids.mapped("name")) or "-",
-              date=self.date),
+              date=format_date(self.env, self.date)),
             _("Buyer cover: %(cover)s, so the insured loss is %(loss)s (the lower of the two).",
               cover=fmt(self.cover_amount), loss=fmt(self.insured_loss)),
         ]
@@ -502,26 +538,54 @@ class CreditInsuranceClaim(models.Model):
             notes.append(_("Deductible: %(deductible)s per claim, taken off the loss claimed: %(claimed)s − "
                            "%(taken)s = %(left)s.", deductible=fmt(threshold), claimed=fmt(claimed),
                            taken=fmt(deductible), left=fmt(claimed - deductible)))
-        gross = currency.round(max(claimed - deductible, 0.0) * percent / 100.0)
+        loss = max(claimed - deductible, 0.0)
+        first_loss = 0.0
+        if policy.aggregate_first_loss:
+            start, end = policy._credit_policy_year(self.date)
+            used = sum(first_loss_holders.mapped("first_loss"))
+            first_loss = min(loss, max(currency.round(policy.aggregate_first_loss - used), 0.0))
+            notes.append(_(
+                "Annual aggregate first loss: %(amount)s for the policy year %(start)s to %(end)s, of which %(used)s "
+                "is taken by %(claims)s; it takes %(taken)s of the %(loss)s, leaving %(left)s.",
+                amount=fmt(policy.aggregate_first_loss), start=format_date(self.env, start),
+                end=format_date(self.env, end), used=fmt(used), claims=self._credit_list_claims(
+                    first_loss_holders, lambda claim: claim.first_loss), taken=fmt(first_loss), loss=fmt(loss),
+                left=fmt(loss - first_loss)))
+            loss = currency.round(loss - first_loss)
+        gross = currency.round(loss * percent / 100.0)
         percent_text = f"{percent:g}"  # f-strings stay out of _(): the term extraction evaluates its arguments
         notes.append(_("Gross indemnity: %(loss)s × %(percent)s%% = %(gross)s.",
-                       loss=fmt(max(claimed - deductible, 0.0)), percent=percent_text, gross=fmt(gross)))
+                       loss=fmt(loss), percent=percent_text, gross=fmt(gross)))
         if policy.max_liability:
+            used = sum(claim._credit_liability_held() for claim in holders)
             remaining = currency.round(max(policy.max_liability - used, 0.0))
             capped = min(gross, remaining)
             notes.append(_(
-                "Remaining liability: %(max)s maximum − %(used)s held by the policy's other filed, accepted or "
-                "paid claims = %(remaining)s, so the indemnity is %(capped)s (the lower of the two).",
-                max=fmt(policy.max_liability), used=fmt(used), remaining=fmt(remaining), capped=fmt(capped)))
+                "Remaining liability: %(max)s maximum − %(used)s held by %(claims)s = %(remaining)s, so the "
+                "indemnity is %(capped)s (the lower of the two).",
+                max=fmt(policy.max_liability), used=fmt(used),
+                claims=self._credit_list_claims(holders, lambda claim: claim._credit_liability_held()),
+                remaining=fmt(remaining), capped=fmt(capped)))
         else:
             remaining, capped = 0.0, gross
             notes.append(_("The policy has no maximum liability: nothing is capped."))
         notes.append(_("Expected indemnity: %(indemnity)s.", indemnity=fmt(capped)))
         return {
             "indemnity_percent": percent, "gross_indemnity": gross, "remaining_liability": remaining,
-            "capped_indemnity": capped, "deductible": deductible, "indemnity": capped,
+            "capped_indemnity": capped, "deductible": deductible, "first_loss": first_loss, "indemnity": capped,
             "computation_note": "\n".join(notes),
         }
+
+    def _credit_list_claims(self, claims, amount):
+        """'CLM/1 (Filed: 100.00), CLM/2 (Indemnified: 50.00)' for those of ``claims`` whose ``amount`` is not
+        zero, or 'no other claim', for an explanation."""
+        claims = claims.filtered(lambda claim: not self.currency_id.is_zero(amount(claim)))
+        if not claims:
+            return self.env._("no other claim")
+        states = dict(self._fields["state"]._description_selection(self.env))
+        return ", ".join(self.env._("%(claim)s (%(state)s: %(amount)s)", claim=claim.name,
+                                    state=states[claim.state], amount=self.currency_id.format(amount(claim)))
+                         for claim in claims)
 
     def _credit_claimed_elsewhere(self):
         """{(claim id, invoice id): the other claim's name} for the invoices already in a live claim (not

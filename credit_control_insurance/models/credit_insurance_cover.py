@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 # Decisions that give cover (the granted amount); the others end it.
@@ -46,6 +46,10 @@ class CreditInsuranceCover(models.Model):
     answer_ids = fields.One2many("credit.insurance.cover", "request_id", string="Answers", readonly=True)
     answer_id = fields.Many2one("credit.insurance.cover", string="Answered By", compute="_compute_answer_id",
                                 help="The insurer's decision on this request: a request is answered once.")
+    in_force = fields.Boolean(
+        compute="_compute_in_force", search="_search_in_force",
+        help="The decision in force today: the buyer's latest decision (other than a request) effective by "
+             "today, on a policy in force today, not expired. A refusal or withdrawal in force means no cover.")
 
     # -------------------------------------------------------------------------
     # COMPUTE
@@ -63,6 +67,18 @@ class CreditInsuranceCover(models.Model):
     def _compute_answer_id(self):
         for cover in self:
             cover.answer_id = cover.answer_ids[:1]
+
+    def _compute_in_force(self):
+        in_force = set(self._credit_in_force(fields.Date.context_today(self), self.partner_id.ids,
+                                             self.company_id.ids).values())
+        for cover in self:
+            cover.in_force = cover.id in in_force
+
+    def _search_in_force(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Operation not supported"))
+        ids = list(self._credit_in_force(fields.Date.context_today(self)).values())
+        return [("id", "in" if (operator == "=") == value else "not in", ids)]
 
     # -------------------------------------------------------------------------
     # CONSTRAINTS
@@ -142,26 +158,36 @@ class CreditInsuranceCover(models.Model):
 
     @api.model
     def _credit_current_covers(self, partner_ids, date):
-        """{commercial partner id: its cover decision in force on ``date``} for the current company, in one
-        query: the latest decision (other than a mere request) effective by then, on a policy in force then,
-        unless it expired. A refusal or withdrawal is in force too: it means no cover. An expired latest
-        decision means no cover either; the decisions before it do not come back."""
+        """{commercial partner id: its cover decision in force on ``date``} for the current company."""
+        in_force = self._credit_in_force(date, partner_ids, self.env.company.ids)
+        covers = self.browse(list(in_force.values()))
+        return {cover.partner_id.id: cover for cover in covers}
+
+    @api.model
+    def _credit_in_force(self, date, partner_ids=None, company_ids=None):
+        """{(company id, commercial partner id): id of its cover decision in force on ``date``}, in one query,
+        for these buyers and companies (all of them when None): the latest decision (other than a mere
+        request) effective by then, on a policy in force then, unless it expired. A refusal or withdrawal is
+        in force too: it means no cover. An expired latest decision means no cover either; the decisions
+        before it do not come back."""
         self.env.flush_all()
         rows = self.env.execute_query(SQL(
             """
-            SELECT partner_id, id
-              FROM (SELECT DISTINCT ON (c.partner_id) c.partner_id, c.id, c.date_expiry
+            SELECT company_id, partner_id, id
+              FROM (SELECT DISTINCT ON (c.company_id, c.partner_id) c.company_id, c.partner_id, c.id, c.date_expiry
                       FROM credit_insurance_cover c
                       JOIN credit_insurance_policy pol ON pol.id = c.policy_id
-                     WHERE c.company_id = %(company)s AND c.partner_id = ANY(%(ids)s) AND c.decision != 'requested'
+                     WHERE %(partners)s AND %(companies)s AND c.decision != 'requested'
                        AND c.date_effective <= %(date)s AND pol.state IN ('active', 'expired')
                        AND pol.date_start <= %(date)s AND pol.date_end >= %(date)s
-                     ORDER BY c.partner_id, c.date_effective DESC, c.id DESC) latest
+                     ORDER BY c.company_id, c.partner_id, c.date_effective DESC, c.id DESC) latest
              WHERE latest.date_expiry IS NULL OR latest.date_expiry >= %(date)s
             """,
-            company=self.env.company.id, ids=list(partner_ids), date=date))
-        covers = self.browse([cover_id for _partner, cover_id in rows])
-        return {cover.partner_id.id: cover for cover in covers}
+            date=date,
+            partners=SQL("c.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL("TRUE"),
+            companies=SQL("c.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL("TRUE"),
+        ))
+        return {(company_id, partner_id): cover_id for company_id, partner_id, cover_id in rows}
 
     def _credit_covered_amount(self):
         """The amount this decision covers, in the policy's currency: nothing for a refusal or withdrawal."""

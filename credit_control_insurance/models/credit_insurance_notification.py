@@ -28,7 +28,7 @@ class CreditInsuranceNotification(models.Model):
     _inherit = ["credit.evidence.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
-    _CREDIT_WORKFLOW_FIELDS = frozenset({"state", "amount_overdue", "deadline"})
+    _CREDIT_WORKFLOW_FIELDS = frozenset({"state", "amount_overdue", "amount_outstanding", "deadline"})
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False,
                        default=lambda self: self.env._("New"))
@@ -50,9 +50,17 @@ class CreditInsuranceNotification(models.Model):
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
     amount_overdue = fields.Monetary(
         currency_field="company_currency_id", readonly=True, aggregator="sum",
-        help="The invoices' unpaid amount in company currency: kept up to date while in draft, as declared "
-             "once sent.",
+        help="The unpaid amount of the invoices' instalments past their due date, in company currency: kept up "
+             "to date while in draft, as declared on the day sent.",
     )
+    amount_outstanding = fields.Monetary(
+        currency_field="company_currency_id", readonly=True, aggregator="sum",
+        help="The invoices' whole unpaid amount in company currency, instalments not yet due included: kept up "
+             "to date while in draft, as declared on the day sent.",
+    )
+    overdue_line_ids = fields.Many2many(
+        "account.move.line", string="Overdue Instalments", compute="_compute_overdue_line_ids",
+        help="The invoices' unpaid instalments past their due date on the day sent (today for a draft).")
     date = fields.Date(string="Prepared On", required=True, readonly=True, default=fields.Date.context_today)
     deadline = fields.Date(readonly=True, index=True,
                            help="The earliest notification deadline of the invoices: notify the insurer by then.")
@@ -85,6 +93,16 @@ class CreditInsuranceNotification(models.Model):
     def _compute_move_count(self):
         for notification in self:
             notification.move_count = len(notification.move_ids)
+
+    @api.depends("move_ids.line_ids.amount_residual", "move_ids.line_ids.date_maturity", "date_sent")
+    def _compute_overdue_line_ids(self):
+        today = fields.Date.context_today(self)
+        for notification in self:
+            as_of = notification.date_sent or today
+            notification.overdue_line_ids = notification.move_ids.line_ids.filtered(
+                lambda line, as_of=as_of: line.display_type == "payment_term" and not line.reconciled
+                and line.date_maturity and line.date_maturity < as_of
+            ).sorted(lambda line: (line.date_maturity, line.move_id.name, line.id))
 
     # -------------------------------------------------------------------------
     # CONSTRAINTS
@@ -165,7 +183,7 @@ class CreditInsuranceNotification(models.Model):
         if future := self.filtered(lambda n: n.date_sent > today):
             raise UserError(self.env._("%(notification)s cannot have been sent on %(date)s, after today.",
                                        notification=future[0].name, date=format_date(self.env, future[0].date_sent)))
-        self._credit_refresh_totals()
+        self._credit_refresh_totals(on_date_sent=True)
         for notification in self.filtered(lambda n: n.deadline and n.date_sent > n.deadline):
             notification.message_post(body=escape(self.env._(
                 "Sent on %(date)s, after the notification deadline of %(deadline)s: the insurer may refuse cover "
@@ -403,24 +421,32 @@ class CreditInsuranceNotification(models.Model):
             """, ids=drafts.ids))
         drafts._credit_refresh_totals()
 
-    def _credit_refresh_totals(self):
-        """Overdue amount (company currency) and earliest deadline of these notifications, in one query each way."""
+    def _credit_refresh_totals(self, on_date_sent=False):
+        """Overdue and outstanding amounts (company currency) and earliest deadline of these notifications, in
+        one query: overdue as of today, or with ``on_date_sent`` as of the day each was sent."""
         if not self:
             return
         self.env.flush_all()
         self.env.execute_query(SQL(
             """
             UPDATE credit_insurance_notification n
-               SET amount_overdue = COALESCE(t.amount, 0), deadline = t.deadline
-              FROM (SELECT n2.id, SUM(m.amount_residual_signed) AS amount, MIN(m.credit_insurance_deadline) AS deadline
+               SET amount_overdue = t.overdue, amount_outstanding = t.outstanding, deadline = t.deadline
+              FROM (SELECT n2.id,
+                           COALESCE(SUM(l.amount_residual) FILTER (
+                               WHERE l.date_maturity < COALESCE(CASE WHEN %(on_date_sent)s THEN n2.date_sent END,
+                                                                %(today)s)), 0) AS overdue,
+                           COALESCE(SUM(l.amount_residual), 0) AS outstanding,
+                           MIN(m.credit_insurance_deadline) AS deadline
                       FROM credit_insurance_notification n2
                       LEFT JOIN credit_insurance_notification_account_move_rel r ON r.notification_id = n2.id
                       LEFT JOIN account_move m ON m.id = r.move_id
+                      LEFT JOIN account_move_line l ON l.move_id = m.id AND l.display_type = 'payment_term'
+                                                   AND NOT l.reconciled
                      WHERE n2.id = ANY(%(ids)s)
                      GROUP BY n2.id) t
              WHERE n.id = t.id
-            """, ids=self.ids))
-        self.invalidate_recordset(["amount_overdue", "deadline"])
+            """, ids=self.ids, today=fields.Date.context_today(self), on_date_sent=on_date_sent))
+        self.invalidate_recordset(["amount_overdue", "amount_outstanding", "deadline"])
 
     def _credit_schedule_activities(self):
         """One 'Insurer Notification Due' activity per new draft, for its responsible person, due on the deadline."""

@@ -1,7 +1,20 @@
+from datetime import timedelta
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_date
+
+from .credit_insurance_claim import CONSUMING
+
+# The smart buttons' counts: {field: model with a policy_id}.
+COUNTED = {
+    "cover_count": "credit.insurance.cover",
+    "claim_count": "credit.insurance.claim",
+    "notification_count": "credit.insurance.notification",
+    "declaration_count": "credit.insurance.declaration",
+}
 
 
 class CreditInsurancePolicy(models.Model):
@@ -51,10 +64,20 @@ class CreditInsurancePolicy(models.Model):
     deductible_amount = fields.Monetary(
         tracking=True, help="Per claim: taken off each indemnity. Non-qualifying loss: a loss up to this amount is "
                             "not indemnified at all.")
+    aggregate_first_loss = fields.Monetary(
+        string="Annual Aggregate First Loss", tracking=True,
+        help="The company's own first losses of each policy year: the year's claims, in filing order, use it up "
+             "(after the per-claim deductible) before the insurer pays anything. 0: none.")
     max_liability = fields.Monetary(
         string="Maximum Liability", tracking=True,
         help="The most the insurer pays in total over the policy period (aggregate).",
     )
+    liability_used = fields.Monetary(
+        compute="_compute_liability", help="What the policy's claims hold of the maximum liability: the expected "
+                                           "indemnity of filed claims, the accepted amount of decided ones, the "
+                                           "amount paid of indemnified ones.")
+    liability_remaining = fields.Monetary(compute="_compute_liability",
+                                          help="The maximum liability less what the claims hold.")
     max_credit_period_days = fields.Integer(
         string="Maximum Credit Period (days)",
         help="Longest payment term an insured invoice may have; longer terms are not insured. 0: no limit.",
@@ -88,6 +111,19 @@ class CreditInsurancePolicy(models.Model):
         help="How often the insured turnover is declared: calendar months or quarters.",
     )
 
+    # Renewal
+    user_id = fields.Many2one("res.users", string="Responsible", default=lambda self: self.env.user, tracking=True,
+                              domain="[('share', '=', False)]",
+                              help="Who negotiates the renewal with the insurer and gets the renewal activity.")
+    renewal_notice_days = fields.Integer(
+        string="Renewal Notice (days)", default=60,
+        help="Days before the end date when the responsible person gets an activity to renew the policy. 0: none.")
+    date_renewal = fields.Date(string="Renewal Due", compute="_compute_date_renewal", store=True,
+                               help="The end date less the renewal notice.")
+    renewal_scheduled_end = fields.Date(
+        readonly=True, copy=False,
+        help="The end date the renewal activity was scheduled for: once per end date, again when it changes.")
+
     # Scope
     country_ids = fields.Many2many("res.country", string="Covered Countries",
                                    help="Buyers in these countries are covered. Empty means all countries.")
@@ -108,20 +144,53 @@ class CreditInsurancePolicy(models.Model):
         help="When set (with the claim journal), closing an indemnified claim writes off what the buyer still "
              "owes on the claimed invoices, the company's own share of the loss, to this account.")
 
+    # Smart buttons
+    cover_count = fields.Integer(compute="_compute_counts")
+    claim_count = fields.Integer(compute="_compute_counts")
+    notification_count = fields.Integer(compute="_compute_counts")
+    declaration_count = fields.Integer(compute="_compute_counts")
+
+    # -------------------------------------------------------------------------
+    # COMPUTE
+    # -------------------------------------------------------------------------
+
+    def _compute_liability(self):
+        claims = self.env["credit.insurance.claim"].sudo().search(
+            [("policy_id", "in", self.ids), ("state", "in", CONSUMING)])
+        for policy in self:
+            policy.liability_used = sum(claim._credit_liability_held() for claim in claims
+                                        if claim.policy_id == policy)
+            policy.liability_remaining = max(policy.max_liability - policy.liability_used, 0.0) \
+                if policy.max_liability else 0.0
+
+    @api.depends("date_end", "renewal_notice_days")
+    def _compute_date_renewal(self):
+        for policy in self:
+            policy.date_renewal = policy.date_end - timedelta(days=policy.renewal_notice_days) \
+                if policy.date_end and policy.renewal_notice_days else False
+
+    def _compute_counts(self):
+        for field, model in COUNTED.items():
+            counts = dict(self.env[model]._read_group([("policy_id", "in", self.ids)], ["policy_id"], ["__count"]))
+            for policy in self:
+                policy[field] = counts.get(policy, 0)
+
     # -------------------------------------------------------------------------
     # CONSTRAINTS
     # -------------------------------------------------------------------------
 
-    @api.constrains("indemnity_percent", "premium_rate", "deductible_amount", "max_liability", "discretionary_limit",
-                    "max_credit_period_days", "max_extension_days", "claim_deadline_days", "notice_days")
+    @api.constrains("indemnity_percent", "premium_rate", "deductible_amount", "aggregate_first_loss",
+                    "max_liability", "discretionary_limit", "max_credit_period_days", "max_extension_days",
+                    "claim_deadline_days", "notice_days", "renewal_notice_days")
     def _check_terms(self):
         for policy in self:
             if not 0 <= policy.indemnity_percent <= 100 or not 0 <= policy.premium_rate <= 100:
                 raise ValidationError(self.env._(
                     "Policy %(policy)s: percentages must be between 0 and 100.", policy=policy.policy_number))
-            amounts = (policy.deductible_amount, policy.max_liability, policy.discretionary_limit)
+            amounts = (policy.deductible_amount, policy.aggregate_first_loss, policy.max_liability,
+                       policy.discretionary_limit)
             days = (policy.max_credit_period_days, policy.max_extension_days, policy.claim_deadline_days,
-                    policy.notice_days)
+                    policy.notice_days, policy.renewal_notice_days)
             if min(amounts + days) < 0:
                 raise ValidationError(self.env._(
                     "Policy %(policy)s: amounts and periods cannot be negative.", policy=policy.policy_number))
@@ -166,6 +235,18 @@ class CreditInsurancePolicy(models.Model):
         self._check_state("cancelled")
         self.write({"state": "draft"})
 
+    def action_view_covers(self):
+        return self._credit_open_related("credit.insurance.cover", self.env._("Buyer Cover"))
+
+    def action_view_claims(self):
+        return self._credit_open_related("credit.insurance.claim", self.env._("Claims"))
+
+    def action_view_notifications(self):
+        return self._credit_open_related("credit.insurance.notification", self.env._("Overdue Notifications"))
+
+    def action_view_declarations(self):
+        return self._credit_open_related("credit.insurance.declaration", self.env._("Premium Declarations"))
+
     # -------------------------------------------------------------------------
     # CRON
     # -------------------------------------------------------------------------
@@ -176,9 +257,35 @@ class CreditInsurancePolicy(models.Model):
         self.sudo().search([("state", "=", "active"), ("date_end", "<", fields.Date.context_today(self))]).write(
             {"state": "expired"})
 
+    @api.model
+    def _cron_policy_renewals(self):
+        """A renewal activity for the responsible person of each active policy whose renewal is due, once per
+        end date (every company, one query to find them)."""
+        today = fields.Date.context_today(self)
+        policies = self.sudo().search([("state", "=", "active"), ("date_renewal", "<=", today),
+                                       ("date_end", ">=", today)])
+        due = policies.filtered(lambda policy: policy.renewal_scheduled_end != policy.date_end)
+        activity_type = self.env.ref("credit_control_insurance.mail_activity_type_policy_renewal")
+        for policy in due:
+            policy.activity_schedule(
+                activity_type_id=activity_type.id, date_deadline=policy.date_renewal,
+                user_id=policy.user_id.id or self.env.user.id,
+                summary=self.env._("Renew policy %(policy)s with %(insurer)s: it ends on %(end)s",
+                                   policy=policy.policy_number, insurer=policy.insurer_id.display_name,
+                                   end=format_date(self.env, policy.date_end)))
+            policy.renewal_scheduled_end = policy.date_end
+
     # -------------------------------------------------------------------------
     # HELPERS
     # -------------------------------------------------------------------------
+
+    def _credit_open_related(self, model, name):
+        """The list of ``model``'s records of this policy, new ones on it."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window", "name": name, "res_model": model, "view_mode": "list,form",
+            "domain": [("policy_id", "=", self.id)], "context": {"default_policy_id": self.id},
+        }
 
     def _check_state(self, *states):
         if wrong := self.filtered(lambda policy: policy.state not in states):

@@ -123,6 +123,55 @@ class TestCreditInsuranceClaim(CreditControlCommon):
         self.assertEqual((one.indemnity, two.indemnity), (31500.0, 18500.0))
         self.assertIn("18,500.00", two.computation_note)
 
+    def test_annual_aggregate_first_loss(self):
+        """Invariant: the annual aggregate first loss is the company's: each policy year's claims use it up in
+        filing order, after the per-claim deductible, before the insurer pays; the next year starts afresh; a
+        rejected claim gives its part back; a claim it absorbs whole is accepted for nothing and closed.
+
+        Policy 2026-01-01 to 2027-12-31, 90%, first loss 10,000 a year, deductible 0, maximum 100,000.
+        2026: A 4,000 takes 4,000 (pays 0); B 5,000 takes 5,000 (0); C 20,000 takes the last 1,000 and pays
+        19,000 × 90% = 17,100. 2027: D 30,000 takes the full 10,000 again and pays 20,000 × 90% = 18,000.
+        B rejected, 5,000 is free again: E 8,000 (2026) takes it and pays 3,000 × 90% = 2,700."""
+        policy = self._policy("P-AFL", policy_type="single_buyer", date_end="2027-12-31", deductible_amount=0.0,
+                              aggregate_first_loss=10000.0, max_liability=100000.0)
+        claims = {}
+        with freeze_time("2026-06-01"):
+            for name, amount in (("A", 4000.0), ("B", 5000.0), ("C", 20000.0)):
+                buyer = self._buyer(f"AFL {name}", policy=policy)
+                claims[name] = self._file(self._claim(self._invoice(buyer, amount, "2026-02-01")))
+        with freeze_time("2027-03-01"):
+            buyer = self._buyer("AFL D", policy=policy)
+            claims["D"] = self._file(self._claim(self._invoice(buyer, 30000.0, "2027-01-10")))
+        self.assertRecordValues(self.Claim.concat(*(claims[name] for name in "ABCD")), [
+            {"first_loss": 4000.0, "gross_indemnity": 0.0, "indemnity": 0.0},
+            {"first_loss": 5000.0, "gross_indemnity": 0.0, "indemnity": 0.0},
+            {"first_loss": 1000.0, "gross_indemnity": 17100.0, "indemnity": 17100.0},
+            {"first_loss": 10000.0, "gross_indemnity": 18000.0, "indemnity": 18000.0},
+        ])
+        note = claims["C"].computation_note
+        self.assertIn(f"{claims['A'].name} (Filed: $\xa04,000.00), {claims['B'].name} (Filed: $\xa05,000.00)", note)
+        self.assertIn("it takes $\xa01,000.00 of the $\xa020,000.00", note)
+        self.assertIn("$\xa00.00 held by no other claim", note, "claims that pay nothing hold nothing")
+        self.assertIn("no other claim", claims["D"].computation_note, "the 2027 year's first claim")
+
+        with freeze_time("2026-07-01"):
+            claims["B"].action_reject()
+            self.assertEqual(claims["B"].first_loss, 0.0)
+            buyer = self._buyer("AFL E", policy=policy)
+            late = self._claim(self._invoice(buyer, 8000.0, "2026-02-01"))
+            # 10,000 − 4,000 (A) − 1,000 (C) = 5,000 left: takes 5,000, pays (8,000 − 5,000) × 90% = 2,700
+            self.assertRecordValues(late, [{"first_loss": 5000.0, "indemnity": 2700.0}])
+            # A is absorbed whole: accepted for nothing (the insurer admits the loss), then closed
+            claims["A"].action_accept()
+            self.assertRecordValues(claims["A"], [{"state": "accepted", "amount_accepted": 0.0}])
+            claims["A"].action_close()
+            self.assertEqual(claims["A"].state, "closed")
+            claims["C"].action_accept()
+            with self._refused(UserError, "register the indemnity"):
+                claims["C"].action_close()
+        with self._refused(ValidationError, "cannot be negative"):
+            policy.aggregate_first_loss = -1.0
+
     @freeze_time("2026-06-01")
     def test_deductible_larger_than_the_loss(self):
         claim = self._claim(self._invoice(self.buyer, 300.0, "2026-02-01"))

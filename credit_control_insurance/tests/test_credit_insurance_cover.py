@@ -207,6 +207,34 @@ class TestCreditInsuranceCover(CreditControlCommon):
         with self.assertRaisesRegex(ValidationError, "can only answer a request"):
             self._cover("reduced", "2026-04-01", 10000.0, request_id=answer.id)
 
+    def test_lists_mark_the_decision_in_force(self):
+        """Invariant: of a buyer's decisions, the one in force today (per company) is marked and found by the
+        *In Force Today* filter; a request never is, an expired latest decision leaves none in force, and
+        another company's decision does not unmark this company's."""
+        buyer = self._customer("Hubei Glass")
+        granted = self._cover("granted", "2026-01-10", 20000.0)
+        reduced = self._cover("reduced", "2026-03-01", 8000.0)
+        request = self._cover("requested", "2026-04-01", amount_requested=30000.0)
+        expired = self._cover("granted", "2026-02-01", 5000.0, buyer=buyer, date_expiry="2026-04-30")
+        company_b = self.setup_other_company(name="Company B")["company"]
+        policy_b = self.policy.copy({"policy_number": "TCI-B", "company_id": company_b.id,
+                                     "insurer_id": self.insurer.id})
+        policy_b.action_activate()
+        other = self.Cover.with_company(company_b).create({
+            "partner_id": self.buyer.id, "policy_id": policy_b.id, "decision": "granted",
+            "amount_granted": 1000.0, "date_effective": "2026-04-15"})
+        everything = granted | reduced | request | expired | other
+        with freeze_time("2026-05-01"):
+            everything.invalidate_recordset(["in_force"])
+            self.assertEqual(everything.filtered("in_force"), reduced | other)
+            self.assertEqual(self.Cover.search([("id", "in", everything.ids), ("in_force", "=", True)]),
+                             reduced | other)
+            self.assertEqual(self.Cover.search([("id", "in", everything.ids), ("in_force", "!=", True)]),
+                             granted | request | expired)
+        with freeze_time("2026-04-20"):  # the buyer's grant has not expired yet
+            expired.invalidate_recordset(["in_force"])
+            self.assertTrue(expired.in_force)
+
     def test_rights_and_companies(self):
         user = new_test_user(self.env, "cc_user", groups="credit_control.group_credit_control_user",
                              company_id=self.env.company.id)

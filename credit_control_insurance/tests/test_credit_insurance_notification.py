@@ -56,6 +56,10 @@ class TestCreditInsuranceNotification(CreditControlCommon):
     def _late_warnings(notification):
         return notification.message_ids.filtered(lambda m: "after the notification deadline" in (m.body or ""))
 
+    def _xlsx(self, notification):
+        action = notification.action_export_xlsx()
+        return self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0])).raw
+
     def _notifications(self, buyer=None):
         return self.Notification.search([("partner_id", "=", (buyer or self.buyer).id)])
 
@@ -173,6 +177,51 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         self.assertEqual(invoice.credit_insurance_state, "covered", "the open instalment is not due yet")
         self.assertEqual(self._notifications(buyer).state, "cancelled", "nothing overdue left to notify")
         self.assertFalse(invoice.credit_insurance_notification_id)
+
+    def test_instalment_deadline_and_listing(self):
+        """Invariant: the status, deadline and cover-at-risk flag of an insured invoice in instalments follow its
+        earliest unpaid instalment, and the notification lists (and counts as overdue) only the instalments past
+        due; the invoice's whole unpaid amount is declared as outstanding.
+
+        2,000 on 2026-03-01, 50% due 03-31 and 50% due 06-29 (30 and 120 days), 60-day extension: deadline
+        03-31 + 60 = 05-30 (not 06-29 + 60 = 08-28); still to notify on 05-30, cover at risk on 05-31."""
+        term = self.env["account.payment.term"].create({"name": "50/50 30-120", "line_ids": [
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 120}),
+        ]})
+        buyer = self._customer("Jiangsu Valves")
+        self._cover(buyer, self.policy)
+        invoice = self._invoice(buyer, 2000.0, "2026-03-01", post=False)
+        invoice.invoice_payment_term_id = term
+        invoice.action_post()
+        self.assertEqual(invoice.invoice_date_due, date(2026, 6, 29))
+        self.assertEqual(invoice.credit_insurance_deadline, date(2026, 5, 30))
+        self._run("2026-05-25")  # 05-30 - 5 days' notice
+        notification = self._notifications(buyer)
+        first, second = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term").sorted(
+            "date_maturity")
+        self.assertRecordValues(notification, [{
+            "deadline": date(2026, 5, 30), "amount_overdue": 1000.0, "amount_outstanding": 2000.0,
+            "move_ids": invoice.ids}])
+        with freeze_time("2026-05-25"):
+            self.assertEqual(notification.overdue_line_ids, first, "the instalment due 06-29 is not overdue")
+        self._run("2026-05-30")
+        self.assertEqual(invoice.credit_insurance_state, "to_notify", "the deadline day itself is in time")
+        self._run("2026-05-31")
+        self.assertEqual(invoice.credit_insurance_state, "late")
+        # Sent on 07-01, both instalments are overdue (06-29 < 07-01): 2,000 declared overdue, both listed.
+        notification.date_sent = "2026-07-01"
+        with freeze_time("2026-07-01"):
+            notification.action_send()
+            self.assertEqual(notification.overdue_line_ids, first | second)
+            rows = list(openpyxl.load_workbook(io.BytesIO(self._xlsx(notification)))["Overdue Notification"]
+                        .iter_rows(values_only=True))
+        self.assertEqual((notification.amount_overdue, notification.amount_outstanding), (2000.0, 2000.0))
+        # Days overdue on 07-01: from 03-31, 92; from 06-29, 2. Each instalment 1,000 of the invoice's 2,000.
+        self.assertEqual([row[2:9] for row in rows[1:]], [
+            (invoice.name, datetime(2026, 3, 1), datetime(2026, 3, 31), 92, 1000.0, 2000.0, "USD"),
+            (invoice.name, datetime(2026, 3, 1), datetime(2026, 6, 29), 2, 1000.0, 2000.0, "USD"),
+        ])
 
     def test_paid_before_sending_leaves_the_draft(self):
         self._run("2026-05-25")
@@ -350,16 +399,15 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         self._run("2026-05-27")
         notification = self._notifications()
         notification.date_sent = "2026-05-28"
-        action = notification.action_export_xlsx()
-        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
-        sheet = openpyxl.load_workbook(io.BytesIO(attachment.raw))["Overdue Notification"]
+        sheet = openpyxl.load_workbook(io.BytesIO(self._xlsx(notification)))["Overdue Notification"]
         rows = list(sheet.iter_rows(values_only=True))
         self.assertEqual(rows[0], ("Buyer", "Tax ID", "Invoice", "Invoice Date", "Due Date", "Days Overdue",
-                                   "Amount Due", "Currency", "Notification Deadline", "Policy", "Notification"))
+                                   "Amount Overdue", "Invoice Amount Due", "Currency", "Notification Deadline",
+                                   "Policy", "Notification"))
         # Days overdue as of the date sent: May 28 - Mar 31 = 58; May 28 - Apr 2 = 56.
         self.assertEqual(rows[1], ("Wuhan Steel", "91420100MA4K0001", self.invoice.name, datetime(2026, 3, 1),
-                                   datetime(2026, 3, 31), 58, 1000.0, "USD", datetime(2026, 5, 30), "P-1",
+                                   datetime(2026, 3, 31), 58, 1000.0, 1000.0, "USD", datetime(2026, 5, 30), "P-1",
                                    notification.name))
-        self.assertEqual(rows[2][2:10], (second.name, datetime(2026, 3, 3), datetime(2026, 4, 2), 56, 300.0,
+        self.assertEqual(rows[2][2:11], (second.name, datetime(2026, 3, 3), datetime(2026, 4, 2), 56, 300.0, 300.0,
                                          "USD", datetime(2026, 6, 1), "P-1"))
         self.assertEqual(len(rows), 3)

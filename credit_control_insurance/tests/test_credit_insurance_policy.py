@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
@@ -63,3 +64,74 @@ class TestCreditInsurancePolicy(CreditControlCommon):
         with freeze_time("2027-01-01"):
             self.env["credit.insurance.policy"]._cron_expire_policies()
         self.assertEqual(self.policy.state, "expired")
+
+    def test_smart_buttons_and_liability(self):
+        """Invariant: the policy's smart buttons count and open its own covers, claims, notifications and
+        declarations (new ones on it), and the liability used is what its claims hold (expected while filed,
+        accepted once decided, paid once indemnified; nothing for drafts and rejections).
+
+        Maximum 10,000; a filed claim expecting 2,500 and a draft expecting 1,000: used 2,500, remaining 7,500."""
+        self.policy.write({"max_liability": 10000.0})
+        self.policy.action_activate()
+        other = self._create_policy("P-OTHER", "2026-01-01", "2026-12-31", policy_type="single_buyer")
+        buyer = self._customer("Shanghai Motors")
+        Claim = self.env["credit.insurance.claim"]
+        Cover = self.env["credit.insurance.cover"]
+        Cover.create({"partner_id": buyer.id, "policy_id": self.policy.id, "decision": "granted",
+                      "amount_granted": 20000.0, "date_effective": "2026-01-01"})
+        Cover.create({"partner_id": buyer.id, "policy_id": other.id, "decision": "requested",
+                      "amount_requested": 1000.0})
+        filed = Claim.create({"policy_id": self.policy.id, "partner_id": buyer.id})
+        draft = Claim.create({"policy_id": self.policy.id, "partner_id": buyer.id})
+        filed.sudo().write({"state": "filed", "indemnity": 2500.0})
+        draft.sudo().write({"indemnity": 1000.0})
+        self.policy.invalidate_recordset()
+        self.assertRecordValues(self.policy, [{
+            "cover_count": 1, "claim_count": 2, "notification_count": 0, "declaration_count": 0,
+            "liability_used": 2500.0, "liability_remaining": 7500.0}])
+        action = self.policy.action_view_claims()
+        self.assertEqual(Claim.search(action["domain"]), filed | draft)
+        self.assertEqual(action["context"], {"default_policy_id": self.policy.id})
+        self.assertEqual(Cover.search(self.policy.action_view_covers()["domain"]).policy_id, self.policy)
+        for method in ("action_view_notifications", "action_view_declarations"):
+            action = getattr(self.policy, method)()
+            self.assertEqual(self.env[action["res_model"]].search(action["domain"]).policy_id, self.policy.browse())
+
+    def test_renewal_activity_before_the_end(self):
+        """Invariant: an active policy gives its responsible person one renewal activity, on the day that is
+        ``renewal_notice_days`` before its end (due that day), and again only when its end date moves.
+
+        Ends 2026-12-31, 30 days' notice: due 2026-12-01; nothing on 11-30, one activity from 12-01 (29 days
+        before the end it is still there, once). Extended to 2027-06-30: a new one due 2027-05-31."""
+        responsible = new_test_user(self.env, "renewal_mgr", groups="credit_control.group_credit_control_manager")
+        self.policy.write({"renewal_notice_days": 30, "user_id": responsible.id})
+        self.policy.action_activate()
+        draft = self._create_policy("P-DRAFT", "2026-01-01", "2026-12-31", renewal_notice_days=30)
+        none = self._create_policy("P-NONE", "2026-01-01", "2026-12-31", renewal_notice_days=0,
+                                   policy_type="single_buyer")
+        none.action_activate()
+        activity_type = self.env.ref("credit_control_insurance.mail_activity_type_policy_renewal")
+        Policy = self.env["credit.insurance.policy"]
+
+        def renewals(policy):
+            return policy.activity_ids.filtered(lambda activity: activity.activity_type_id == activity_type)
+
+        self.assertEqual(self.policy.date_renewal, fields.Date.to_date("2026-12-01"))
+        with freeze_time("2026-11-30"):
+            Policy._cron_policy_renewals()
+        self.assertFalse(renewals(self.policy))
+        for day in ("2026-12-01", "2026-12-02"):
+            with freeze_time(day):
+                Policy._cron_policy_renewals()
+        activity = renewals(self.policy)
+        self.assertEqual(len(activity), 1)
+        self.assertEqual((activity.user_id, activity.date_deadline), (responsible, fields.Date.to_date("2026-12-01")))
+        self.assertIn("P-1", activity.summary)
+        self.assertFalse(renewals(draft) or renewals(none), "drafts and policies without notice get none")
+        self.policy.date_end = "2027-06-30"
+        with freeze_time("2027-05-31"):
+            Policy._cron_policy_renewals()
+        self.assertEqual(renewals(self.policy).mapped("date_deadline"),
+                         [fields.Date.to_date("2026-12-01"), fields.Date.to_date("2027-05-31")])
+        with self.assertRaises(ValidationError):
+            self.policy.renewal_notice_days = -1

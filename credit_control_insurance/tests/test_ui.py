@@ -20,7 +20,7 @@ class TestCreditInsuranceUi(HttpCase):
         Account = cls.env["account.account"]
         cls.policy = cls.env["credit.insurance.policy"].create({
             "policy_number": "TOUR-1", "insurer_id": insurer.id, "date_start": "2026-01-01",
-            "date_end": "2026-12-31", "deductible_amount": 500.0,
+            "date_end": "2026-12-31", "deductible_amount": 500.0, "max_liability": 100000.0,
             "claim_journal_id": cls.env["account.journal"].search(
                 [("company_id", "=", company.id), ("type", "=", "general")], limit=1).id,
             "claim_receivable_account_id": Account.search([("account_type", "=", "asset_current")], limit=1).id,

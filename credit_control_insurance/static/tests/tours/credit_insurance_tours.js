@@ -83,6 +83,66 @@ tours.add("credit_insurance_cover_claim_tour", {
             trigger: ".o_form_view:not(:has(button[name='action_record_decision']))",
         },
         {
+            content: "The policy leads to everything under it",
+            trigger: ".o_menu_sections .dropdown-toggle:contains('Credit Insurance')",
+            run: "click",
+        },
+        {
+            trigger: ".o-dropdown-item:contains('Insurance Policies')",
+            run: "click",
+        },
+        {
+            trigger: ".o_data_row td[name='policy_number']:contains('TOUR-1')",
+            run: "click",
+        },
+        {
+            content: "Liability left: no claim holds any of it yet",
+            trigger: ".o_form_view .o_field_widget[name='liability_remaining']:contains('100,000.00')",
+        },
+        screenshot("policy-smart-buttons", ".o_form_view .o-form-buttonbox"),
+        {
+            trigger: ".o_form_view button[name='action_view_covers']:contains('3')",
+            run: "click",
+        },
+        {
+            content: "The decision in force is marked: the grant just recorded",
+            trigger: ".o_data_row:contains('SCI-TOUR-1') td[name='in_force'] input:checked",
+        },
+        {
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains('TOUR-1')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view button[name='action_view_notifications']:contains('1')",
+            run: "click",
+        },
+        {
+            trigger: ".o_data_row td[name='partner_id']:contains('Tour Buyer')",
+        },
+        {
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains('TOUR-1')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view button[name='action_view_claims']:contains('0')",
+            run: "click",
+        },
+        {
+            content: "No claim on the policy yet",
+            trigger: ".o_view_nocontent, .o_list_renderer:not(:has(.o_data_row))",
+        },
+        {
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains('TOUR-1')",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view button[name='action_view_declarations']",
+            run: "click",
+        },
+        {
+            trigger: ".o_breadcrumb .active:contains('Premium Declarations')",
+        },
+        {
             trigger: ".o_menu_sections .dropdown-toggle:contains('Credit Insurance')",
             run: "click",
         },

@@ -1,0 +1,25 @@
+"""18.0.1.3.0:
+
+- an overdue notification's amount overdue is what its invoices' instalments past due leave unpaid; the invoices'
+  whole unpaid amount is the new amount outstanding. Drafts are computed again; a sent or cancelled notification
+  declared its invoices' whole unpaid amount, which becomes its amount outstanding, and keeps its amount overdue;
+- policies may have an annual aggregate first loss (none before) and a claim's explanation names the claims that
+  hold the maximum liability: draft claims are computed again, filed ones keep their figures.
+"""
+
+from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
+
+INDEMNITY_FIELDS = ("indemnity_percent", "gross_indemnity", "remaining_liability", "capped_indemnity", "deductible",
+                    "first_loss", "indemnity", "computation_note")
+
+
+def migrate(cr, version):
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    cr.execute(SQL("UPDATE credit_insurance_notification SET amount_outstanding = amount_overdue "
+                   "WHERE state != 'draft'"))
+    env["credit.insurance.notification"].search([("state", "=", "draft")])._credit_refresh_totals()
+    drafts = env["credit.insurance.claim"].search([("state", "=", "draft")])
+    for name in INDEMNITY_FIELDS:
+        env.add_to_compute(drafts._fields[name], drafts)
+    drafts.flush_recordset()
