@@ -329,6 +329,8 @@ def move_overrides():
         "id": "p.move_id", "name": "p.name", "sequence_prefix": "p.seq_prefix", "sequence_number": "p.seq_number",
         "date": "p.date", "invoice_date": "CASE WHEN t.invoice_date IS NULL THEN NULL ELSE p.date END",
         "invoice_date_due": "CASE WHEN t.invoice_date_due IS NULL THEN NULL ELSE p.due END",
+        # one receivable line per move: its due date is the first open instalment's (credit_control)
+        "credit_date_due": "CASE WHEN t.credit_date_due IS NULL THEN NULL ELSE p.due END",
         "partner_id": "p.partner_id", "commercial_partner_id": "p.partner_id",
         "partner_shipping_id": "CASE WHEN t.partner_shipping_id IS NULL THEN NULL ELSE p.partner_id END",
         "invoice_partner_display_name": "CASE WHEN t.invoice_partner_display_name IS NULL THEN NULL "

@@ -32,6 +32,7 @@ OCA_RISK_FIELDS = ["risk_invoice_open", "risk_invoice_unpaid", "risk_account_amo
 DUNNING_LEVELS = (("First reminder", 10), ("Second reminder", 30), ("Final notice", 60), ("Legal warning", 90))
 DUNNING_BATCH = 2000  # customers per _credit_run_batch call, the scheduled action's default
 WARNING_BATCH = 2000  # customers per _credit_measure_partners call, the scheduled action's default
+NOTIFICATION_BATCH = 5000  # invoices per _cron_insurance_deadlines call, the scheduled action's default
 
 
 @dataclass
@@ -191,6 +192,64 @@ def warning_records(env, ctx):
             "customers measured": measured, "customers rated": rated}
 
 
+def insured_items(env, ctx):
+    """Every open customer invoice of the company insured: an active policy (60-day extension, 5 days' notice)
+    with a grant for each customer, the invoices marked as posting would have (SQL: 10,000 covers)."""
+    from odoo.tools import SQL
+
+    company = env.company
+    insurer = env["res.partner"].create({"name": "Bench Insurer", "is_company": True})
+    policy = env["credit.insurance.policy"].create({
+        "policy_number": "BENCH-1", "insurer_id": insurer.id, "company_id": company.id,
+        "date_start": datetime.date.today() - datetime.timedelta(days=3 * 365),
+        "date_end": datetime.date.today() + datetime.timedelta(days=365), "max_extension_days": 60,
+        "notice_days": 5})
+    policy.action_activate()
+    env.flush_all()
+    env.cr.execute(SQL(
+        """
+        INSERT INTO credit_insurance_cover (partner_id, policy_id, company_id, decision, amount_granted,
+                                            date_effective, request_date, create_uid, write_uid, create_date,
+                                            write_date)
+        SELECT p, %(policy)s, %(company)s, 'granted', 1000000, %(start)s, %(start)s, 1, 1, now(), now()
+          FROM unnest(%(partners)s::int[]) AS p
+        """, policy=policy.id, company=company.id, start=policy.date_start, partners=ctx["partner_ids"]))
+    env.cr.execute(SQL(
+        """
+        UPDATE account_move m
+           SET credit_insured = TRUE, credit_insurance_policy_id = c.policy_id, credit_insurance_cover_id = c.id,
+               credit_insurance_state = 'covered', credit_insurance_deadline = m.credit_date_due + 60
+          FROM credit_insurance_cover c
+         WHERE c.policy_id = %(policy)s AND c.partner_id = m.commercial_partner_id AND m.company_id = %(company)s
+           AND m.move_type = 'out_invoice' AND m.state = 'posted'
+           AND m.payment_state NOT IN ('paid', 'in_payment', 'reversed')
+        """, policy=policy.id, company=company.id))
+    insured = env.cr.rowcount
+    env.invalidate_all()
+    return {"insured": insured}
+
+
+def notification_run(env, ctx):
+    """The daily overdue-notification run, called again while invoices are left, as the cron runner does."""
+    notifications = env["credit.insurance.notification"]
+    for _batch in range(ctx["data"]["insured"] // NOTIFICATION_BATCH + 2):
+        if not notifications._cron_insurance_deadlines(batch_size=NOTIFICATION_BATCH):
+            return
+    raise RuntimeError("the notification run still has invoices left after more batches than invoices allow")
+
+
+def notification_records(env, ctx):
+    """Insured open invoices of the company, drafts prepared and invoices put in them or flagged."""
+    env.cr.execute("""
+        SELECT count(*), count(*) FILTER (WHERE credit_insurance_notification_id IS NOT NULL),
+               count(*) FILTER (WHERE credit_insurance_state = 'late')
+          FROM account_move WHERE company_id = %s AND credit_insured
+    """, [env.company.id])
+    insured, listed, late = env.cr.fetchone()
+    return {"insured invoices": insured, "invoices listed": listed, "cover at risk": late,
+            "drafts": env["credit.insurance.notification"].search_count([("company_id", "=", env.company.id)])}
+
+
 def overdue_customers(env, name, customers, invoices, due, **partner_values):
     """``customers`` new customers with ``invoices`` posted invoices of 100 each, all due on ``due``."""
     from odoo import Command
@@ -281,6 +340,12 @@ SCENARIOS = [
         ours=warning_run, requires=(("credit.warning", "_credit_measure_partners"),),
         baselines=[("profile recompute", profile_recompute, (("res.partner", "_credit_compute_profiles"),))],
         created=warning_records,
+    ),
+    Scenario(
+        "overdue notifications", "the overdue-notification run over every insured open invoice of one company",
+        ours=notification_run, requires=(("credit.insurance.notification", "_cron_insurance_deadlines"),),
+        baselines=[("profile recompute", profile_recompute, (("res.partner", "_credit_compute_profiles"),))],
+        setup=insured_items, created=notification_records, repeats=3,
     ),
 ]
 

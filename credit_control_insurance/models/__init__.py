@@ -8,6 +8,7 @@ from . import credit_insurance_demo
 from . import credit_insurance_policy
 from . import credit_insurance_recovery
 from . import credit_warning_rule
+from . import ir_sequence
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -378,13 +378,10 @@ class CreditInsuranceClaim(models.Model):
                                        amount=unpaid[0].currency_id.format(unpaid[0].amount_accepted)))
         for claim in self.filtered(lambda claim: claim.state in ("indemnified", "accepted")):
             policy = claim.policy_id
-            if policy.claim_journal_id and policy.loss_account_id:
-                lines = claim._credit_open_receivable_lines()
-                amount = sum(lines.mapped("amount_residual"))
-                if claim.company_currency_id.compare_amounts(amount, 0.0) > 0:
-                    claim.sudo().loss_move_id = claim._credit_post_settlement(
-                        policy.loss_account_id, claim.partner_id, amount, fields.Date.context_today(self),
-                        self.env._("%(claim)s: write-off of the uninsured loss", claim=claim.name))
+            if policy.claim_journal_id and policy.loss_account_id and claim._credit_open_receivable_lines():
+                claim.sudo().loss_move_id = claim._credit_post_settlement(
+                    policy.loss_account_id, claim.partner_id, fields.Date.context_today(self),
+                    self.env._("%(claim)s: write-off of the uninsured loss", claim=claim.name))
         self.sudo().write({"state": "closed"})
 
     def action_refresh_documents(self):
@@ -661,39 +658,58 @@ class CreditInsuranceClaim(models.Model):
             lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
         ).sorted(lambda line: (line.date_maturity or line.date, line.id))
 
-    def _credit_post_settlement(self, debit_account, debit_partner, amount, date, label):
-        """Post and return an entry in the policy's claim journal that debits ``debit_account`` and credits the
-        buyer's receivable by ``amount`` (company currency), reconciled with the claimed invoices oldest due
-        first; what exceeds their open amount stays as a credit on the buyer's account."""
+    def _credit_post_settlement(self, debit_account, debit_partner, date, label, amount=None):
+        """Post and return an entry in the policy's claim journal that credits the claimed invoices' open
+        receivable lines, oldest due first, each in its invoice's currency, for ``amount`` (policy currency,
+        converted at ``date``) or, None, for all they still owe, and debits ``debit_account`` with as much: in
+        the policy's currency for an amount, else in company currency. Each credit is reconciled with its
+        invoice, so that core books the exchange difference between the invoice's rate and the entry's; what
+        exceeds the open amount stays as a credit on the buyer's account."""
         self.ensure_one()
-        currency = self.company_currency_id
+        company, company_currency, policy_currency = self.company_id, self.company_currency_id, self.currency_id
         open_lines = self._credit_open_receivable_lines()
         credits, left = [], amount
         for line in open_lines:
-            if currency.compare_amounts(left, 0.0) <= 0:
+            residual = line.amount_residual_currency
+            if left is None:
+                credits.append((line, line.currency_id, residual))
+                continue
+            if policy_currency.compare_amounts(left, 0.0) <= 0:
                 break
-            part = min(left, line.amount_residual)
-            credits.append((line, part))
-            left = currency.round(left - part)
-        if currency.compare_amounts(left, 0.0) > 0:
-            credits.append((open_lines[-1:] or self.env["account.move.line"], left))
+            residual_policy = line.currency_id._convert(residual, policy_currency, company, date)
+            if policy_currency.compare_amounts(left, residual_policy) >= 0:
+                credits.append((line, line.currency_id, residual))
+                left = policy_currency.round(left - residual_policy)
+            else:
+                credits.append((line, line.currency_id, policy_currency._convert(left, line.currency_id, company,
+                                                                                 date)))
+                left = 0.0
+        if left is not None and policy_currency.compare_amounts(left, 0.0) > 0:
+            credits.append((open_lines[-1:] or self.env["account.move.line"], policy_currency, left))
+        balances = [currency._convert(part, company_currency, company, date) for _line, currency, part in credits]
+        debit_currency = policy_currency if amount is not None else company_currency
+        if debit_currency == company_currency and amount is not None and balances:
+            balances[-1] = company_currency.round(amount - sum(balances[:-1]))  # the conversions' rounding
         receivable = open_lines[:1].account_id or self.partner_id.with_company(
-            self.company_id).property_account_receivable_id
-        move = self.env["account.move"].with_company(self.company_id).create({
+            company).property_account_receivable_id
+        move = self.env["account.move"].with_company(company).create({
             "move_type": "entry",
             "journal_id": self.policy_id.claim_journal_id.id,
             "date": date,
             "ref": label,
             "line_ids": [Command.create({
-                "name": label, "account_id": debit_account.id, "partner_id": debit_partner.id, "debit": amount,
+                "name": label, "account_id": debit_account.id, "partner_id": debit_partner.id,
+                "currency_id": debit_currency.id, "balance": company_currency.round(sum(balances)),
+                "amount_currency": amount if amount is not None else company_currency.round(sum(balances)),
             })] + [Command.create({
                 "name": self.env._("%(claim)s: %(invoice)s", claim=self.name, invoice=line.move_id.name or "-"),
-                "account_id": (line.account_id or receivable).id, "partner_id": self.partner_id.id, "credit": part,
-            }) for line, part in credits],
+                "account_id": (line.account_id or receivable).id, "partner_id": self.partner_id.id,
+                "currency_id": currency.id, "amount_currency": -part, "balance": -balance,
+            }) for (line, currency, part), balance in zip(credits, balances, strict=True)],
         })
         move.action_post()
-        credit_lines = move.line_ids.filtered(lambda line: line.credit)
-        for (invoice_line, _part), credit_line in zip(credits, credit_lines, strict=True):
+        credit_lines = move.line_ids.filtered(lambda line: line.balance < 0)
+        for (invoice_line, _currency, _part), credit_line in zip(credits, credit_lines, strict=True):
             if invoice_line and not invoice_line.reconciled:
                 (invoice_line | credit_line).reconcile()
         return move
@@ -716,11 +732,10 @@ class CreditInsuranceClaim(models.Model):
                 raise UserError(self.env._(
                     "Policy %(policy)s has a claim journal but no account for the amount due from the insurer.",
                     policy=policy.policy_number))
-            amount_company = currency._convert(amount, self.company_currency_id, self.company_id, date)
             values["indemnity_move_id"] = self._credit_post_settlement(
-                policy.claim_receivable_account_id, policy.insurer_id, amount_company, date,
-                self.env._("%(claim)s: indemnity from %(insurer)s", claim=self.name,
-                           insurer=policy.insurer_id.name)).id
+                policy.claim_receivable_account_id, policy.insurer_id, date,
+                self.env._("%(claim)s: indemnity from %(insurer)s", claim=self.name, insurer=policy.insurer_id.name),
+                amount=amount).id
         self.sudo().write(values)
 
 

@@ -134,13 +134,19 @@ class CreditInsuranceNotification(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        Partner = self.env["res.partner"]
+        partners = self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list if vals.get("partner_id")})
         for vals in vals_list:
             if vals.get("partner_id"):  # insurers know the buyer, not its contacts
-                vals["partner_id"] = Partner.browse(vals["partner_id"]).commercial_partner_id.id
-            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-            vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(
-                "credit.insurance.notification") or self.env._("New")
+                vals["partner_id"] = partners.browse(vals["partner_id"]).with_prefetch(
+                    partners._prefetch_ids).commercial_partner_id.id
+        by_company = defaultdict(list)
+        for vals in vals_list:
+            by_company[vals.get("company_id") or self.env.company.id].append(vals)
+        for company_id, company_vals in by_company.items():  # one draw of references per company
+            names = self.env["ir.sequence"].with_company(company_id)._credit_next_by_code_batch(
+                "credit.insurance.notification", len(company_vals))
+            for vals, name in zip(company_vals, names, strict=True):
+                vals["name"] = name or self.env._("New")
         self._check_no_other_draft(vals_list)
         notifications = super().create(vals_list)
         notifications.filtered("move_ids")._credit_sync_moves()

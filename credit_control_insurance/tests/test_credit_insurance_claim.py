@@ -534,6 +534,58 @@ class TestCreditInsuranceClaim(CreditControlCommon):
         self.assertEqual((claim.recovered_insurer_share, claim.recovered_company_share), (1000.0, 9000.0))
 
     @freeze_time("2026-06-01")
+    def test_eur_invoice_indemnified_in_a_usd_company(self):
+        """Invariant: the indemnity and write-off entries credit a foreign-currency invoice in its own currency,
+        at the entry's rate, and reconciling them books the exchange difference (core's exchange entry), so the
+        invoice ends paid in both currencies.
+
+        USD company, EUR invoice of 10,000 on 2026-02-01 at 1 USD = 1.25 EUR: booked USD 8,000. Claim on
+        06-01 (same rate): USD 8,000; (8,000 − 500) × 90% = USD 6,750. Paid 07-01 when 1 USD = 1 EUR: the entry
+        credits EUR 6,750 (USD 6,750); at the invoice's rate that EUR 6,750 was USD 5,400, so USD 1,350 is an
+        exchange gain; EUR 3,250 is left (USD 2,600 as booked). Closing on 07-01 writes off EUR 3,250 =
+        USD 3,250 to the loss account, another USD 650 of exchange gain: 1,350 + 650 = 2,000 = 10,000 − 8,000."""
+        self.env["res.currency.rate"].create({"currency_id": self.eur.id, "name": "2026-07-01", "rate": 1.0,
+                                              "company_id": self.env.company.id})
+        due_from_insurer = self.env["account.account"].create({
+            "code": "141901", "name": "Claims due from insurer", "account_type": "asset_current"})
+        loss = self.company_data["default_account_expense"]
+        self.policy.write({"claim_journal_id": self.company_data["default_journal_misc"].id,
+                           "claim_receivable_account_id": due_from_insurer.id, "loss_account_id": loss.id})
+        buyer = self._buyer("Euro Buyer")
+        invoice = self._invoice(buyer, 10000.0, "2026-02-01", currency=self.eur)
+        receivable = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term")
+        self.assertEqual((receivable.amount_currency, receivable.balance), (10000.0, 8000.0))
+        claim = self._accept(self._claim(invoice))
+        self.assertEqual((claim.insured_outstanding, claim.indemnity), (8000.0, 6750.0))
+        with freeze_time("2026-07-01"):
+            claim._credit_register_indemnity(6750.0, "2026-07-01")
+        self.assertRecordValues(claim.indemnity_move_id.line_ids.sorted("balance", reverse=True), [
+            {"account_id": due_from_insurer.id, "currency_id": self.env.company.currency_id.id,
+             "amount_currency": 6750.0, "balance": 6750.0, "reconciled": False},
+            {"account_id": receivable.account_id.id, "currency_id": self.eur.id, "amount_currency": -6750.0,
+             "balance": -6750.0, "reconciled": True},
+        ])
+        self.assertEqual((receivable.amount_residual_currency, receivable.amount_residual), (3250.0, 2600.0))
+        gain_account = self.env.company.income_currency_exchange_account_id
+
+        def exchange_gain():
+            return sum(self.env["account.move.line"].search([
+                ("account_id", "=", gain_account.id), ("move_id.state", "=", "posted"),
+                ("partner_id", "=", buyer.id)]).mapped("balance"))
+
+        self.assertEqual(exchange_gain(), -1350.0)
+        with freeze_time("2026-07-01"):
+            claim.action_close()
+        self.assertRecordValues(claim.loss_move_id.line_ids.sorted("balance", reverse=True), [
+            {"account_id": loss.id, "currency_id": self.env.company.currency_id.id, "amount_currency": 3250.0,
+             "balance": 3250.0},
+            {"account_id": receivable.account_id.id, "currency_id": self.eur.id, "amount_currency": -3250.0,
+             "balance": -3250.0},
+        ])
+        self.assertEqual(exchange_gain(), -2000.0)
+        self.assertRecordValues(invoice, [{"amount_residual": 0.0, "payment_state": "paid"}])
+
+    @freeze_time("2026-06-01")
     def test_journal_without_insurer_account(self):
         self.policy.claim_journal_id = self.company_data["default_journal_misc"]
         claim = self._accept(self._claim(self._invoice(self.buyer, 8000.0, "2026-02-01")))

@@ -61,7 +61,7 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         return self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0])).raw
 
     def _notifications(self, buyer=None):
-        return self.Notification.search([("partner_id", "=", (buyer or self.buyer).id)])
+        return self.Notification.search([("partner_id", "in", (buyer or self.buyer).ids)])
 
     # -------------------------------------------------------------------------
     # Deadlines
@@ -334,6 +334,30 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         self.assertEqual(len(notification.move_ids), 3)
         self.assertEqual(notification.amount_overdue, 1750.0)
         self.assertEqual(len(notification.activity_ids), 1)
+
+    def test_queries_per_batch_do_not_grow_with_the_batch(self):
+        """Invariant: one batch of the daily run costs the same number of queries whatever it holds: 2 buyers
+        with 2 overdue invoices each, 6 buyers with 3 each or 12 with 2 (drafts created, activities scheduled,
+        cover-at-risk messages logged, statuses set). The first batch warms the ORM caches up."""
+        self._run("2026-06-01")  # the class's invoice
+        counts = []
+        for buyers, invoices in ((2, 2), (2, 2), (6, 3), (12, 2)):
+            partners = self.env["res.partner"]
+            for index in range(buyers):
+                buyer = self._customer(f"Batch {buyers}-{index}")
+                self._cover(buyer, self.policy)
+                partners |= buyer
+                for _invoice in range(invoices):
+                    self._invoice(buyer, 100.0, "2026-03-01")
+            self.env.flush_all()
+            self.env.invalidate_all()
+            with freeze_time("2026-06-01"):
+                start = self.env.cr.sql_log_count
+                self.Notification._cron_insurance_deadlines()
+                self.env.flush_all()
+                counts.append(self.env.cr.sql_log_count - start)
+            self.assertEqual(len(self._notifications(partners)), buyers)
+        self.assertEqual(len(set(counts[1:])), 1, counts)
 
     def test_notice_days_cannot_be_negative(self):
         with self.assertRaises(ValidationError):
