@@ -192,15 +192,14 @@ def warning_records(env, ctx):
             "customers measured": measured, "customers rated": rated}
 
 
-def insured_items(env, ctx):
-    """Every open customer invoice of the company insured: an active policy (60-day extension, 5 days' notice)
-    with a grant for each customer, the invoices marked as posting would have (SQL: 10,000 covers)."""
+def insurance_policy(env, partner_ids):
+    """An active policy of the company (60-day extension, 5 days' notice) granting cover to each of
+    ``partner_ids`` (SQL: 10,000 covers)."""
     from odoo.tools import SQL
 
-    company = env.company
     insurer = env["res.partner"].create({"name": "Bench Insurer", "is_company": True})
     policy = env["credit.insurance.policy"].create({
-        "policy_number": "BENCH-1", "insurer_id": insurer.id, "company_id": company.id,
+        "policy_number": "BENCH-1", "insurer_id": insurer.id, "company_id": env.company.id,
         "date_start": datetime.date.today() - datetime.timedelta(days=3 * 365),
         "date_end": datetime.date.today() + datetime.timedelta(days=365), "max_extension_days": 60,
         "notice_days": 5})
@@ -213,7 +212,17 @@ def insured_items(env, ctx):
                                             write_date)
         SELECT p, %(policy)s, %(company)s, 'granted', 1000000, %(start)s, %(start)s, 1, 1, now(), now()
           FROM unnest(%(partners)s::int[]) AS p
-        """, policy=policy.id, company=company.id, start=policy.date_start, partners=ctx["partner_ids"]))
+        """, policy=policy.id, company=env.company.id, start=policy.date_start, partners=list(partner_ids)))
+    return policy
+
+
+def insured_items(env, ctx):
+    """Every open customer invoice of the company insured: a policy covering every customer, the invoices
+    marked as posting would have."""
+    from odoo.tools import SQL
+
+    company = env.company
+    policy = insurance_policy(env, ctx["partner_ids"])
     env.cr.execute(SQL(
         """
         UPDATE account_move m
@@ -307,6 +316,38 @@ def dunning_batch_queries(odoo, registry, ctx, customers, invoices):
         raise SystemExit(f"[bench] dunning check: expected {customers} customers and {customers * invoices} "
                          f"invoices dunned, got {done} and {created}")
     return {"customers": customers, "invoices": customers * invoices, "queries": queries}
+
+
+def notification_batch_queries(odoo, registry, ctx, customers, invoices):
+    """Queries of one overdue-notification batch over ``customers`` new insured customers with ``invoices``
+    invoices each, 90 days overdue (drafts, activities and cover-at-risk messages), posted before the counter
+    starts, in a transaction that is rolled back."""
+    from odoo import Command
+
+    due = datetime.date.today() - datetime.timedelta(days=90)
+    with registry.cursor() as cr:
+        env = bench_env(odoo, cr, ctx)
+        partners = env["res.partner"].create([{"name": f"Insured check {i}", "is_company": True}
+                                              for i in range(customers)])
+        insurance_policy(env, partners.ids)  # before posting: the invoices are insured when posted
+        env["account.move"].create([
+            {"move_type": "out_invoice", "partner_id": partner.id, "invoice_date": due, "invoice_date_due": due,
+             "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 100.0,
+                                                  "tax_ids": []})]}
+            for partner in partners for _i in range(invoices)
+        ]).with_context(bypass_risk=True).action_post()
+        env.flush_all()
+        notifications = env["credit.insurance.notification"]
+        env.invalidate_all()
+        start = odoo.sql_db.sql_counter
+        notifications._cron_insurance_deadlines()
+        env.flush_all()
+        queries = odoo.sql_db.sql_counter - start
+        drafts = notifications.search_count([("partner_id", "in", partners.ids)])
+        cr.rollback()
+    if drafts != customers:
+        raise SystemExit(f"[bench] notification check: expected {customers} drafts, got {drafts}")
+    return {"customers": customers, "invoices": customers * invoices, "drafts": drafts, "queries": queries}
 
 
 SCENARIOS = [
@@ -478,7 +519,9 @@ def main():
     for label, func, requires in (
             ("dunning batch queries", dunning_batch_queries,
              ("credit.dunning.communication", "_credit_run_batch")),
-            ("warning batch queries", warning_batch_queries, ("credit.warning", "_credit_measure_partners"))):
+            ("warning batch queries", warning_batch_queries, ("credit.warning", "_credit_measure_partners")),
+            ("overdue notification batch queries", notification_batch_queries,
+             ("credit.insurance.notification", "_cron_insurance_deadlines"))):
         with registry.cursor() as cr:
             ready = not missing(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}), (requires,))
         if not ready or (args.scenario and label.split()[0] not in args.scenario):

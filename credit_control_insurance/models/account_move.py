@@ -112,15 +112,25 @@ class AccountMove(models.Model):
                                  "credit_insurance_cover_id": cover.id,
                                  "credit_insurance_state": "covered" if cover else False})
 
-    def _credit_set_insurance_states(self, states):
-        """Write ``{invoice id: insurance status}`` in one query (the daily run's bulk update)."""
-        if not states:
+    def _credit_set_insurance_states(self, states, notifications=None):
+        """Write ``{invoice id: insurance status}`` and, given, ``{invoice id: its overdue notification id or
+        None}`` in one query (the daily run's bulk update)."""
+        notifications = notifications or {}
+        ids = list(states.keys() | notifications.keys())
+        if not ids:
             return
         self.env.flush_all()
         self.env.execute_query(SQL(
             """
-            UPDATE account_move m SET credit_insurance_state = v.state
-              FROM unnest(%s::int[], %s::varchar[]) AS v(id, state)
+            UPDATE account_move m
+               SET credit_insurance_state = CASE WHEN v.has_state THEN v.state ELSE m.credit_insurance_state END,
+                   credit_insurance_notification_id = CASE WHEN v.relink THEN v.notification_id
+                                                           ELSE m.credit_insurance_notification_id END
+              FROM unnest(%s::int[], %s::bool[], %s::varchar[], %s::bool[], %s::int[])
+                   AS v(id, has_state, state, relink, notification_id)
              WHERE m.id = v.id
-            """, list(states), list(states.values())))
-        self.invalidate_model(["credit_insurance_state"])
+            """, ids, [i in states for i in ids], [states.get(i) for i in ids], [i in notifications for i in ids],
+            [notifications.get(i) for i in ids]))
+        self.invalidate_model(["credit_insurance_state", "credit_insurance_notification_id"])
+        if notifications:
+            self.env["credit.insurance.notification"].invalidate_model(["move_ids", "move_count"])

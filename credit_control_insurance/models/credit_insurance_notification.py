@@ -1,3 +1,4 @@
+import functools
 from collections import defaultdict
 
 from markupsafe import Markup, escape
@@ -352,19 +353,20 @@ class CreditInsuranceNotification(models.Model):
 
     def _credit_process_deadlines(self, rows, today):
         """Apply the rows of ``_credit_deadline_rows`` for the current company: detach paid invoices from
-        drafts, create or extend one draft per policy and buyer, set the statuses, schedule the activities of
-        the new drafts and tell each buyer's chatter which invoices' cover is at risk."""
+        drafts, create or extend one draft per policy and buyer, set the statuses and links (one UPDATE),
+        schedule the activities of the new drafts and tell each buyer's chatter which invoices' cover is at
+        risk."""
         Move = self.env["account.move"]
-        touched = self.browse()
+        touched, links = self.browse(), {}  # links: {invoice id: its notification id from now on, or None}
         if removed := [row["id"] for row in rows if row["to_remove"]]:
             touched |= Move.browse(removed).credit_insurance_notification_id
+            links.update(dict.fromkeys(removed))
             self._credit_link_sql(SQL(
                 """
                 DELETE FROM credit_insurance_notification_account_move_rel r
                  USING credit_insurance_notification n
-                 WHERE n.id = r.notification_id AND n.state = 'draft' AND r.move_id = ANY(%(ids)s);
-                UPDATE account_move SET credit_insurance_notification_id = NULL WHERE id = ANY(%(ids)s);
-                """, ids=removed))
+                 WHERE n.id = r.notification_id AND n.state = 'draft' AND r.move_id = ANY(%s)
+                """, removed))
         new = self.browse()
         if to_add := [row for row in rows if row["to_add"]]:
             keys = {(row["policy_id"], row["partner_id"]) for row in to_add}
@@ -380,16 +382,14 @@ class CreditInsuranceNotification(models.Model):
                                for policy, buyer in missing])
             by_key.update({(n.policy_id.id, n.partner_id.id): n for n in new})
             pairs = [(by_key[row["policy_id"], row["partner_id"]].id, row["id"]) for row in to_add]
+            links.update({move: notification for notification, move in pairs})
             self._credit_link_sql(SQL(
                 """
                 INSERT INTO credit_insurance_notification_account_move_rel (notification_id, move_id)
-                SELECT * FROM unnest(%(notifications)s::int[], %(moves)s::int[]) ON CONFLICT DO NOTHING;
-                UPDATE account_move m SET credit_insurance_notification_id = v.notification_id
-                  FROM unnest(%(notifications)s::int[], %(moves)s::int[]) AS v(notification_id, move_id)
-                 WHERE m.id = v.move_id;
-                """, notifications=[p[0] for p in pairs], moves=[p[1] for p in pairs]))
+                SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING
+                """, [p[0] for p in pairs], [p[1] for p in pairs]))
             touched |= self.browse({pair[0] for pair in pairs})
-        Move._credit_set_insurance_states({row["id"]: row["new_state"] for row in rows})
+        Move._credit_set_insurance_states({row["id"]: row["new_state"] for row in rows}, links)
         touched._credit_refresh_totals()
         if emptied := touched.filtered(lambda n: n.state == "draft" and not n.move_ids):
             emptied.write({"state": "cancelled"})
@@ -460,6 +460,7 @@ class CreditInsuranceNotification(models.Model):
             return
         activity_type = self.env.ref("credit_control_insurance.mail_activity_type_insurer_notification")
         model_id = self.env["ir.model"]._get_id(self._name)
+        fmt = functools.cache(functools.partial(format_date, self.env))  # a batch shares a few deadlines
         self.env["mail.activity"].create([{
             "res_model_id": model_id,
             "res_id": notification.id,
@@ -467,7 +468,7 @@ class CreditInsuranceNotification(models.Model):
             "summary": self.env._("Notify %(insurer)s of %(buyer)s's overdue invoices by %(deadline)s",
                                   insurer=notification.insurer_id.display_name,
                                   buyer=notification.partner_id.display_name,
-                                  deadline=format_date(self.env, notification.deadline)),
+                                  deadline=fmt(notification.deadline)),
             "user_id": notification.user_id.id or self.env.user.id,
             "date_deadline": notification.deadline or fields.Date.context_today(self),
         } for notification in self])
@@ -480,13 +481,13 @@ class CreditInsuranceNotification(models.Model):
         by_buyer = defaultdict(list)
         for move in moves:
             by_buyer[move.commercial_partner_id.id].append(move)
+        fmt = functools.cache(functools.partial(format_date, self.env))  # a batch shares a few deadlines
+        title = self.env._("Cover at risk: the deadline to notify the insurer passed for these unpaid invoices.")
         bodies = {
-            buyer: Markup("%s<ul>%s</ul>") % (
-                self.env._("Cover at risk: the deadline to notify the insurer passed for these unpaid invoices."),
-                Markup().join(Markup("<li>%s</li>") % self.env._(
-                    "%(invoice)s (policy %(policy)s): deadline %(deadline)s",
-                    invoice=move.name, policy=move.credit_insurance_policy_id.policy_number,
-                    deadline=format_date(self.env, move.credit_insurance_deadline)) for move in buyer_moves))
+            buyer: Markup("%s<ul>%s</ul>") % (title, Markup().join(Markup("<li>%s</li>") % self.env._(
+                "%(invoice)s (policy %(policy)s): deadline %(deadline)s",
+                invoice=move.name, policy=move.credit_insurance_policy_id.policy_number,
+                deadline=fmt(move.credit_insurance_deadline)) for move in buyer_moves))
             for buyer, buyer_moves in by_buyer.items()
         }
         self.env["res.partner"].browse(list(bodies))._message_log_batch(bodies)
