@@ -1,6 +1,10 @@
+import importlib.util
+import os
+
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.modules.module import get_module_path
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -21,6 +25,20 @@ class CreditControlCommon(AccountTestInvoicingCommon):
             "name": "Regular", "code": "REG", "limit_rule": "quarter_sales", "quarter_percent": 30.0,
             "limit_rounding": 0.0, "review_interval_months": 6,
         })
+
+    def _run_migration(self, module, version, *scripts):
+        """Run ``module``'s migration ``scripts`` of ``version`` (e.g. "post-migrate.py") on the test database,
+        as an upgrade from the version before would, with fresh caches around each."""
+        folder = os.path.join(get_module_path(module), "migrations", version)
+        for script in scripts:
+            name = f"{module}_{version}_{script[:-3]}".replace(".", "_").replace("-", "_")
+            spec = importlib.util.spec_from_file_location(name, os.path.join(folder, script))
+            migration = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(migration)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            migration.migrate(self.env.cr, version)
+        self.env.invalidate_all()
 
     @classmethod
     def _customer(cls, name, **values):

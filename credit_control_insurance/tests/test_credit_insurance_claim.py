@@ -1,4 +1,3 @@
-import importlib.util
 import io
 from contextlib import contextmanager
 
@@ -7,7 +6,6 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.modules.module import get_module_path
 from odoo.tests import Form, tagged
 from odoo.tests.common import new_test_user
 
@@ -524,12 +522,7 @@ class TestCreditInsuranceClaim(CreditControlCommon):
         self.env.cr.execute("UPDATE credit_insurance_claim SET recovered_insurer_share = 9000, "
                             "recovered_company_share = 1000 WHERE id = %s", [claim.id])
         self.env.invalidate_all()
-        path = get_module_path("credit_control_insurance") + "/migrations/18.0.1.2.0/post-migrate.py"
-        spec = importlib.util.spec_from_file_location("credit_insurance_post_migrate_18_0_1_2_0", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.migrate(self.env.cr, "18.0.1.0.0")
-        self.env.invalidate_all()
+        self._run_migration("credit_control_insurance", "18.0.1.2.0", "post-migrate.py")
         self.assertEqual((recovery.insurer_share, recovery.company_share), (1000.0, 9000.0))
         self.assertEqual((claim.recovered_insurer_share, claim.recovered_company_share), (1000.0, 9000.0))
 

@@ -1,6 +1,4 @@
-import importlib.util
 import io
-import os
 
 import openpyxl
 from freezegun import freeze_time
@@ -8,7 +6,6 @@ from psycopg2 import IntegrityError
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
 from odoo.tools import mute_logger
@@ -240,15 +237,7 @@ class TestCreditInsuranceDeclaration(CreditControlCommon):
         self.env.cr.execute("UPDATE credit_insurance_declaration SET minimum_premium = 833.33, premium_due = 833.33, "
                             "true_up = NULL, year_to_date_premium = NULL, year_closing = NULL, "
                             "year_premium_before = NULL WHERE id = ANY(%s)", [(january | february | march).ids])
-        folder = os.path.join(get_module_path("credit_control_insurance"), "migrations", "18.0.1.2.0")
-        for script in ("pre-migrate.py", "post-migrate.py"):
-            spec = importlib.util.spec_from_file_location(f"credit_insurance_18_0_1_2_0_{script[:-3]}",
-                                                          os.path.join(folder, script))
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            self.env.invalidate_all()
-            module.migrate(self.env.cr, "18.0.1.0.0")
-        self.env.invalidate_all()
+        self._run_migration("credit_control_insurance", "18.0.1.2.0", "pre-migrate.py", "post-migrate.py")
         self.assertRecordValues(january | february | march, [
             {"minimum_premium": 10000.0, "premium_due": 833.33, "true_up": 833.33, "year_to_date_premium": 833.33},
             {"minimum_premium": 10000.0, "premium_due": 833.33, "true_up": 833.33, "year_to_date_premium": 1666.66},

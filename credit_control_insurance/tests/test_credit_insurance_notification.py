@@ -223,6 +223,39 @@ class TestCreditInsuranceNotification(CreditControlCommon):
             (invoice.name, datetime(2026, 3, 1), datetime(2026, 6, 29), 2, 1000.0, 2000.0, "USD"),
         ])
 
+    def test_upgrade_keeps_what_sent_notifications_declared(self):
+        """Invariant (18.0.1.3.0): a notification sent before the upgrade declared its invoices' whole unpaid
+        amount as overdue: it keeps that amount overdue, which also becomes its amount outstanding; a draft is
+        computed again (2,000 in two instalments, 1,000 of them overdue on 2026-05-25)."""
+        self._run("2026-05-25")
+        sent = self._notifications()
+        sent.date_sent = "2026-05-25"
+        with freeze_time("2026-05-25"):
+            sent.action_send()
+        term = self.env["account.payment.term"].create({"name": "50/50", "line_ids": [
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 120}),
+        ]})
+        buyer = self._customer("Anhui Cables")
+        self._cover(buyer, self.policy)
+        invoice = self._invoice(buyer, 2000.0, "2026-03-01", post=False)
+        invoice.invoice_payment_term_id = term
+        invoice.action_post()
+        self._run("2026-05-25")
+        draft = self._notifications(buyer)
+        self.env.flush_all()
+        # as 18.0.1.2.0 left them: the whole unpaid amount as overdue, no outstanding column yet
+        self.env.cr.execute("UPDATE credit_insurance_notification SET amount_overdue = 2000, "
+                            "amount_outstanding = NULL WHERE id = %s", [draft.id])
+        self.env.cr.execute("UPDATE credit_insurance_notification SET amount_outstanding = NULL WHERE id = %s",
+                            [sent.id])
+        with freeze_time("2026-05-25"):
+            self._run_migration("credit_control_insurance", "18.0.1.3.0", "post-migrate.py")
+        self.assertRecordValues(sent | draft, [
+            {"state": "sent", "amount_overdue": 1000.0, "amount_outstanding": 1000.0},
+            {"state": "draft", "amount_overdue": 1000.0, "amount_outstanding": 2000.0},
+        ])
+
     def test_paid_before_sending_leaves_the_draft(self):
         self._run("2026-05-25")
         notification = self._notifications()
