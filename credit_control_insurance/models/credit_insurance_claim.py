@@ -293,16 +293,16 @@ class CreditInsuranceClaim(models.Model):
         # Lock the policies: two claims filed at once must not both use the same remaining liability.
         self.env.execute_query(SQL("SELECT id FROM credit_insurance_policy WHERE id = ANY(%s) FOR UPDATE",
                                    self.policy_id.ids))
-        self._compute_insured_loss()
-        for claim in self.filtered(lambda claim: claim.amount_claimed > claim.insured_loss):
-            claim.amount_claimed = claim.insured_loss  # never more than the loss, whatever was written
-        self._compute_indemnity()
-        for claim in self:
+        today = fields.Date.context_today(self)
+        for claim in self:  # one after the other: each one's cover, liability and first loss see the ones before
+            claim._compute_insured_loss()
+            if claim.amount_claimed > claim.insured_loss:
+                claim.amount_claimed = claim.insured_loss  # never more than the loss, whatever was written
+            claim._compute_indemnity()
             if float_is_zero(claim.amount_claimed, precision_rounding=claim.currency_id.rounding):
                 raise UserError(self.env._("Claim %(claim)s claims nothing: the invoices have no insured open "
                                            "amount.", claim=claim.name))
-        today = fields.Date.context_today(self)
-        self.sudo().write({"state": "filed", "date_filed": today})
+            claim.sudo().write({"state": "filed", "date_filed": today})
         for claim in self:
             deadline = claim._credit_claim_deadline()
             if deadline and today > deadline:
@@ -473,13 +473,14 @@ class CreditInsuranceClaim(models.Model):
 
     def _credit_cover_used(self):
         """{(buyer id, policy id): insured loss of the buyer's other live claims under the policy}: the
-        insurer's cover is per buyer, so claims share it. Rejected claims (closed or not) use none."""
+        insurer's cover is per buyer, so claims share it. Rejected claims (closed or not: nothing accepted, no
+        first loss taken) use none; a claim the first loss absorbed (accepted for nothing) uses its loss."""
         if not self.policy_id:
             return {}
         groups = self.env["credit.insurance.claim"].sudo()._read_group(
             [("partner_id", "in", self.partner_id.ids), ("policy_id", "in", self.policy_id.ids),
              ("state", "in", CONSUMING), ("id", "not in", self.ids),
-             "!", "&", ("state", "=", "closed"), ("amount_accepted", "=", 0.0)],
+             "!", "&", "&", ("state", "=", "closed"), ("amount_accepted", "=", 0.0), ("first_loss", "=", 0.0)],
             ["partner_id", "policy_id"], ["insured_loss:sum"])
         return {(partner.id, policy.id): loss for partner, policy, loss in groups}
 
@@ -597,7 +598,8 @@ class CreditInsuranceClaim(models.Model):
               JOIN credit_insurance_claim_move_rel rel ON rel.move_id = mine.move_id AND rel.claim_id != mine.claim_id
               JOIN credit_insurance_claim other ON other.id = rel.claim_id
              WHERE mine.claim_id = ANY(%(ids)s) AND other.state != 'rejected'
-               AND NOT (other.state = 'closed' AND COALESCE(other.amount_accepted, 0) = 0)
+               AND NOT (other.state = 'closed' AND COALESCE(other.amount_accepted, 0) = 0
+                        AND COALESCE(other.first_loss, 0) = 0)
             """, ids=self.ids))
         return {(claim_id, move_id): name for claim_id, move_id, name in rows}
 

@@ -112,7 +112,8 @@ class CreditInsurancePolicy(models.Model):
     )
 
     # Renewal
-    user_id = fields.Many2one("res.users", string="Responsible", default=lambda self: self.env.user, tracking=True,
+    user_id = fields.Many2one("res.users", string="Responsible", default=lambda self: self.env.user.filtered(
+                                  lambda user: not user._is_superuser() and not user.share), tracking=True,
                               domain="[('share', '=', False)]",
                               help="Who negotiates the renewal with the insurer and gets the renewal activity.")
     renewal_notice_days = fields.Integer(
@@ -269,7 +270,7 @@ class CreditInsurancePolicy(models.Model):
         for policy in due:
             policy.activity_schedule(
                 activity_type_id=activity_type.id, date_deadline=policy.date_renewal,
-                user_id=policy.user_id.id or self.env.user.id,
+                user_id=policy._credit_renewal_user().id,
                 summary=self.env._("Renew policy %(policy)s with %(insurer)s: it ends on %(end)s",
                                    policy=policy.policy_number, insurer=policy.insurer_id.display_name,
                                    end=format_date(self.env, policy.date_end)))
@@ -278,6 +279,16 @@ class CreditInsurancePolicy(models.Model):
     # -------------------------------------------------------------------------
     # HELPERS
     # -------------------------------------------------------------------------
+
+    def _credit_renewal_user(self):
+        """Who renews the policy: its responsible person while active, else a Credit Control Manager of its
+        company, else the administrator."""
+        self.ensure_one()
+        if self.user_id.active:
+            return self.user_id
+        managers = self.env.ref("credit_control.group_credit_control_manager").sudo().users.filtered(
+            lambda user: self.company_id in user.company_ids and not user.share)
+        return managers[:1] or self.env.ref("base.user_admin")
 
     def _credit_open_related(self, model, name):
         """The list of ``model``'s records of this policy, new ones on it."""
@@ -294,8 +305,10 @@ class CreditInsurancePolicy(models.Model):
 
     def _credit_policy_year(self, day):
         """(first day, last day) of the policy year holding ``day``: years run from the start date's
-        anniversaries, the last one ends with the policy."""
+        anniversaries, the last one ends with the policy. A day before the start is in the first year, one
+        after the end (a claim filed once the policy ended) in the last."""
         self.ensure_one()
-        years = max(relativedelta(day, self.date_start).years, 0)
+        day = min(max(day, self.date_start), self.date_end)
+        years = relativedelta(day, self.date_start).years
         start = self.date_start + relativedelta(years=years)
         return start, min(start + relativedelta(years=1, days=-1), self.date_end)

@@ -171,6 +171,58 @@ class TestCreditInsuranceClaim(CreditControlCommon):
             policy.aggregate_first_loss = -1.0
 
     @freeze_time("2026-06-01")
+    def test_a_loss_the_first_loss_absorbed_is_not_claimed_again(self):
+        """Invariant: a claim the first loss absorbed, accepted for nothing and closed, still holds its invoices
+        and the buyer's cover (only a rejection frees them): the same loss is never claimed twice.
+        First loss 4,000, an invoice of 4,000: the claim takes it all and pays 0; a second claim on the invoice
+        is refused, and a new invoice of the buyer is covered by 50,000 − 4,000 = 46,000 only."""
+        policy = self._policy("P-AFL1", policy_type="single_buyer", deductible_amount=0.0, max_liability=0.0,
+                              aggregate_first_loss=4000.0)
+        buyer = self._buyer("Absorbed", policy=policy)
+        invoice = self._invoice(buyer, 4000.0, "2026-02-01")
+        absorbed = self._file(self._claim(invoice))
+        absorbed.action_accept()
+        absorbed.action_close()
+        self.assertRecordValues(absorbed, [{"state": "closed", "amount_accepted": 0.0, "first_loss": 4000.0}])
+        with self._refused(ValidationError, "already claimed"):
+            self._claim(invoice)
+        later = self._claim(self._invoice(buyer, 60000.0, "2026-03-01"))
+        self.assertEqual(later.cover_amount, 46000.0)
+
+    def test_a_claim_after_the_policy_ended_is_in_its_last_year(self):
+        """Invariant: claims come after the policy ended (extension and claim periods): a claim dated after the
+        end belongs to the policy's last year and shares its first loss. Policy 2026, first loss 10,000: a
+        claim of 10,000 in November takes it all; a claim of 10,000 dated 2027-02-15 takes nothing and pays
+        10,000 × 90% = 9,000."""
+        policy = self._policy("P-AFL2", policy_type="single_buyer", deductible_amount=0.0, max_liability=0.0,
+                              aggregate_first_loss=10000.0)
+        first, second = self._buyer("Year A", policy=policy), self._buyer("Year B", policy=policy)
+        with freeze_time("2026-11-15"):
+            self._file(self._claim(self._invoice(first, 10000.0, "2026-06-01")))
+        with freeze_time("2027-02-15"):
+            late = self._claim(self._invoice(second, 10000.0, "2026-10-01"))
+        self.assertRecordValues(late, [{"first_loss": 0.0, "indemnity": 9000.0}])
+        self.assertIn("01/01/2026 to 12/31/2026", late.computation_note)
+
+    @freeze_time("2026-06-01")
+    def test_claims_filed_together_count_against_each_other(self):
+        """Invariant: claims filed in one click are filed one after the other, so each sees what the ones
+        before hold. Maximum 10,000, deductible 500: 8,000 and 6,000 give 6,750 and 3,250 (10,000 in all);
+        first loss 5,000 and two losses of 5,000: the first takes it all, the second pays 4,500."""
+        one, two = self._claim(self._invoice(self._buyer("Together A"), 8000.0, "2026-02-01")), \
+            self._claim(self._invoice(self._buyer("Together B"), 6000.0, "2026-02-01"))
+        self._file(one | two)
+        self.assertEqual((one.indemnity, two.indemnity), (6750.0, 3250.0))
+        self.assertEqual(self.policy.liability_remaining, 0.0)
+        policy = self._policy("P-AFL3", policy_type="single_buyer", deductible_amount=0.0, max_liability=0.0,
+                              aggregate_first_loss=5000.0)
+        three, four = (self._claim(self._invoice(self._buyer(name, policy=policy), 5000.0, "2026-02-01"))
+                       for name in ("Together C", "Together D"))
+        self._file(three | four)
+        self.assertRecordValues(three | four, [{"first_loss": 5000.0, "indemnity": 0.0},
+                                               {"first_loss": 0.0, "indemnity": 4500.0}])
+
+    @freeze_time("2026-06-01")
     def test_deductible_larger_than_the_loss(self):
         claim = self._claim(self._invoice(self.buyer, 300.0, "2026-02-01"))
         # the 500 deductible takes all of the 300 claimed, never below zero: (300 − 300) × 90% = 0

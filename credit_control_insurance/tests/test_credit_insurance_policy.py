@@ -1,6 +1,6 @@
 from freezegun import freeze_time
 
-from odoo import fields
+from odoo import SUPERUSER_ID, fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
@@ -135,3 +135,32 @@ class TestCreditInsurancePolicy(CreditControlCommon):
                          [fields.Date.to_date("2026-12-01"), fields.Date.to_date("2027-05-31")])
         with self.assertRaises(ValidationError):
             self.policy.renewal_notice_days = -1
+
+    def test_renewal_reaches_someone_who_reads_it(self):
+        """Invariant: the renewal activity goes to a person who can act: the responsible person while active,
+        else a Credit Control Manager of the policy's company; a policy created by the superuser (install,
+        upgrade, import) has no responsible person by default."""
+        installed = self.env["credit.insurance.policy"].with_user(SUPERUSER_ID).create({
+            "policy_number": "P-SU", "insurer_id": self.insurer.id, "date_start": "2026-01-01",
+            "date_end": "2026-12-31"})
+        self.assertFalse(installed.user_id)
+        gone = new_test_user(self.env, "renewal_gone", groups="credit_control.group_credit_control_manager")
+        self.policy.write({"user_id": gone.id, "renewal_notice_days": 30})
+        self.policy.action_activate()
+        gone.active = False
+        with freeze_time("2026-12-05"):
+            self.env["credit.insurance.policy"]._cron_policy_renewals()
+        user = self.policy.activity_ids.user_id
+        self.assertTrue(user.active)
+        self.assertTrue(user.has_group("credit_control.group_credit_control_manager"))
+
+    def test_upgrade_gives_policies_their_creator_as_responsible(self):
+        """Invariant (18.0.1.3.0): the upgrade, run as the superuser, makes each policy's active internal
+        creator its responsible person, not the superuser."""
+        creator = new_test_user(self.env, "policy_creator", groups="credit_control.group_credit_control_manager")
+        policy = self._create_policy("P-UPG", "2026-01-01", "2026-12-31")
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE credit_insurance_policy SET user_id = NULL, create_uid = %s WHERE id = %s",
+                            [creator.id, policy.id])
+        self._run_migration("credit_control_insurance", "18.0.1.3.0", "post-migrate.py")
+        self.assertEqual(policy.user_id, creator)

@@ -4,7 +4,9 @@
   whole unpaid amount is the new amount outstanding. Drafts are computed again; a sent or cancelled notification
   declared its invoices' whole unpaid amount, which becomes its amount outstanding, and keeps its amount overdue;
 - policies may have an annual aggregate first loss (none before) and a claim's explanation names the claims that
-  hold the maximum liability: draft claims are computed again, filed ones keep their figures.
+  hold the maximum liability: draft claims are computed again, filed ones keep their figures;
+- a policy has a responsible person for its renewal: the internal user who created it, while active (the
+  upgrade runs as the superuser, whom no one reads activities of).
 """
 
 from odoo import SUPERUSER_ID, api
@@ -19,6 +21,12 @@ def migrate(cr, version):
     cr.execute(SQL("UPDATE credit_insurance_notification SET amount_outstanding = amount_overdue "
                    "WHERE state != 'draft'"))
     env["credit.insurance.notification"].search([("state", "=", "draft")])._credit_refresh_totals()
+    cr.execute(SQL(
+        """
+        UPDATE credit_insurance_policy p SET user_id = u.id
+          FROM res_users u
+         WHERE u.id = p.create_uid AND u.active AND NOT u.share AND u.id != %s AND p.user_id IS NULL
+        """, SUPERUSER_ID))
     drafts = env["credit.insurance.claim"].search([("state", "=", "draft")])
     for name in INDEMNITY_FIELDS:
         env.add_to_compute(drafts._fields[name], drafts)
