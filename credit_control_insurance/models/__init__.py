@@ -13,3 +13,4 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import credit_insurance_notification
+from . import credit_insurance_notification_line

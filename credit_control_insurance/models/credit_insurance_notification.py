@@ -59,9 +59,10 @@ class CreditInsuranceNotification(models.Model):
         help="The invoices' whole unpaid amount in company currency, instalments not yet due included: kept up "
              "to date while in draft, as declared on the day sent.",
     )
-    overdue_line_ids = fields.Many2many(
-        "account.move.line", string="Overdue Instalments", compute="_compute_overdue_line_ids",
-        help="The invoices' unpaid instalments past their due date on the day sent (today for a draft).")
+    line_ids = fields.One2many(
+        "credit.insurance.notification.line", "notification_id", string="Overdue Instalments", readonly=True,
+        help="The invoices' unpaid instalments past their due date: kept up to date while in draft, as declared "
+             "on the day sent.")
     date = fields.Date(string="Prepared On", required=True, readonly=True, default=fields.Date.context_today)
     deadline = fields.Date(readonly=True, index=True,
                            help="The earliest notification deadline of the invoices: notify the insurer by then.")
@@ -94,16 +95,6 @@ class CreditInsuranceNotification(models.Model):
     def _compute_move_count(self):
         for notification in self:
             notification.move_count = len(notification.move_ids)
-
-    @api.depends("move_ids.line_ids.amount_residual", "move_ids.line_ids.date_maturity", "date_sent")
-    def _compute_overdue_line_ids(self):
-        today = fields.Date.context_today(self)
-        for notification in self:
-            as_of = notification.date_sent or today
-            notification.overdue_line_ids = notification.move_ids.line_ids.filtered(
-                lambda line, as_of=as_of: line.display_type == "payment_term" and not line.reconciled
-                and line.date_maturity and line.date_maturity < as_of
-            ).sorted(lambda line: (line.date_maturity, line.move_id.name, line.id))
 
     # -------------------------------------------------------------------------
     # CONSTRAINTS
@@ -428,31 +419,45 @@ class CreditInsuranceNotification(models.Model):
         drafts._credit_refresh_totals()
 
     def _credit_refresh_totals(self, on_date_sent=False):
-        """Overdue and outstanding amounts (company currency) and earliest deadline of these notifications, in
-        one query: overdue as of today, or with ``on_date_sent`` as of the day each was sent."""
+        """The overdue instalments (``line_ids``), overdue and outstanding amounts (company currency) and
+        earliest deadline of these draft notifications, in one round trip: overdue as of today, or with
+        ``on_date_sent`` as of the day each was sent. A sent notification keeps what it declared."""
         if not self:
             return
         self.env.flush_all()
+        drafts = SQL("SELECT id, COALESCE(CASE WHEN %s THEN date_sent END, %s) AS as_of "
+                     "FROM credit_insurance_notification WHERE id = ANY(%s) AND state = 'draft'",
+                     on_date_sent, fields.Date.context_today(self), self.ids)
         self.env.execute_query(SQL(
             """
+            DELETE FROM credit_insurance_notification_line WHERE notification_id IN (SELECT id FROM (%(drafts)s) d);
+            INSERT INTO credit_insurance_notification_line
+                   (notification_id, move_line_id, move_id, date_maturity, currency_id, amount_residual_currency,
+                    amount_residual, invoice_amount_due)
+            SELECT d.id, l.id, l.move_id, l.date_maturity, l.currency_id, l.amount_residual_currency,
+                   l.amount_residual, m.amount_residual
+              FROM (%(drafts)s) d
+              JOIN credit_insurance_notification_account_move_rel r ON r.notification_id = d.id
+              JOIN account_move m ON m.id = r.move_id
+              JOIN account_move_line l ON l.move_id = m.id AND l.display_type = 'payment_term' AND NOT l.reconciled
+             WHERE l.date_maturity < d.as_of;
             UPDATE credit_insurance_notification n
-               SET amount_overdue = t.overdue, amount_outstanding = t.outstanding, deadline = t.deadline
-              FROM (SELECT n2.id,
-                           COALESCE(SUM(l.amount_residual) FILTER (
-                               WHERE l.date_maturity < COALESCE(CASE WHEN %(on_date_sent)s THEN n2.date_sent END,
-                                                                %(today)s)), 0) AS overdue,
+               SET amount_overdue = COALESCE(t.overdue, 0), amount_outstanding = t.outstanding, deadline = t.deadline
+              FROM (SELECT d.id,
+                           (SELECT SUM(nl.amount_residual) FROM credit_insurance_notification_line nl
+                             WHERE nl.notification_id = d.id) AS overdue,
                            COALESCE(SUM(l.amount_residual), 0) AS outstanding,
                            MIN(m.credit_insurance_deadline) AS deadline
-                      FROM credit_insurance_notification n2
-                      LEFT JOIN credit_insurance_notification_account_move_rel r ON r.notification_id = n2.id
+                      FROM (%(drafts)s) d
+                      LEFT JOIN credit_insurance_notification_account_move_rel r ON r.notification_id = d.id
                       LEFT JOIN account_move m ON m.id = r.move_id
                       LEFT JOIN account_move_line l ON l.move_id = m.id AND l.display_type = 'payment_term'
                                                    AND NOT l.reconciled
-                     WHERE n2.id = ANY(%(ids)s)
-                     GROUP BY n2.id) t
+                     GROUP BY d.id) t
              WHERE n.id = t.id
-            """, ids=self.ids, today=fields.Date.context_today(self), on_date_sent=on_date_sent))
-        self.invalidate_recordset(["amount_overdue", "amount_outstanding", "deadline"])
+            """, drafts=drafts))
+        self.invalidate_recordset(["amount_overdue", "amount_outstanding", "deadline", "line_ids"])
+        self.env["credit.insurance.notification.line"].invalidate_model()
 
     def _credit_schedule_activities(self):
         """One 'Insurer Notification Due' activity per new draft, for its responsible person, due on the deadline."""

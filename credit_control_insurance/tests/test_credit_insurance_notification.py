@@ -203,8 +203,7 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         self.assertRecordValues(notification, [{
             "deadline": date(2026, 5, 30), "amount_overdue": 1000.0, "amount_outstanding": 2000.0,
             "move_ids": invoice.ids}])
-        with freeze_time("2026-05-25"):
-            self.assertEqual(notification.overdue_line_ids, first, "the instalment due 06-29 is not overdue")
+        self.assertEqual(notification.line_ids.move_line_id, first, "the instalment due 06-29 is not overdue")
         self._run("2026-05-30")
         self.assertEqual(invoice.credit_insurance_state, "to_notify", "the deadline day itself is in time")
         self._run("2026-05-31")
@@ -213,7 +212,7 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         notification.date_sent = "2026-07-01"
         with freeze_time("2026-07-01"):
             notification.action_send()
-            self.assertEqual(notification.overdue_line_ids, first | second)
+            self.assertEqual(notification.line_ids.move_line_id, first | second)
             rows = list(openpyxl.load_workbook(io.BytesIO(self._xlsx(notification)))["Overdue Notification"]
                         .iter_rows(values_only=True))
         self.assertEqual((notification.amount_overdue, notification.amount_outstanding), (2000.0, 2000.0))
@@ -222,6 +221,27 @@ class TestCreditInsuranceNotification(CreditControlCommon):
             (invoice.name, datetime(2026, 3, 1), datetime(2026, 3, 31), 92, 1000.0, 2000.0, "USD"),
             (invoice.name, datetime(2026, 3, 1), datetime(2026, 6, 29), 2, 1000.0, 2000.0, "USD"),
         ])
+
+    def test_a_sent_notification_keeps_what_it_declared(self):
+        """Invariant: once sent, a notification's instalments, amounts and file are what the insurer was told:
+        the buyer paying afterwards, or the run, changes none of them. 1,000 overdue, sent on 05-26, paid on
+        06-10: the file still lists the instalment due 03-31, 56 days overdue (05-26 − 03-31), for 1,000."""
+        self._run("2026-05-25")
+        notification = self._notifications()
+        notification.date_sent = "2026-05-26"
+        with freeze_time("2026-05-26"):
+            notification.action_send()
+        self._pay(self.invoice, 1000.0, "2026-06-10")
+        self._run("2026-06-11")
+        self.assertRecordValues(notification.line_ids, [{
+            "move_id": self.invoice.id, "date_maturity": date(2026, 3, 31), "amount_residual_currency": 1000.0,
+            "amount_residual": 1000.0, "invoice_amount_due": 1000.0}])
+        self.assertEqual((notification.amount_overdue, notification.amount_outstanding), (1000.0, 1000.0))
+        with freeze_time("2026-06-11"):
+            rows = list(openpyxl.load_workbook(io.BytesIO(self._xlsx(notification)))["Overdue Notification"]
+                        .iter_rows(values_only=True))
+        self.assertEqual(rows[1][2:10], (self.invoice.name, datetime(2026, 3, 1), datetime(2026, 3, 31), 56, 1000.0,
+                                         1000.0, "USD", datetime(2026, 5, 30)))
 
     def test_upgrade_keeps_what_sent_notifications_declared(self):
         """Invariant (18.0.1.3.0): a notification sent before the upgrade declared its invoices' whole unpaid
@@ -247,14 +267,16 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         # as 18.0.1.2.0 left them: the whole unpaid amount as overdue, no outstanding column yet
         self.env.cr.execute("UPDATE credit_insurance_notification SET amount_overdue = 2000, "
                             "amount_outstanding = NULL WHERE id = %s", [draft.id])
-        self.env.cr.execute("UPDATE credit_insurance_notification SET amount_outstanding = NULL WHERE id = %s",
-                            [sent.id])
+        self.env.cr.execute("UPDATE credit_insurance_notification SET amount_outstanding = NULL WHERE id = %s; "
+                            "DELETE FROM credit_insurance_notification_line WHERE notification_id = %s",
+                            [sent.id, sent.id])
         with freeze_time("2026-05-25"):
             self._run_migration("credit_control_insurance", "18.0.1.3.0", "post-migrate.py")
         self.assertRecordValues(sent | draft, [
             {"state": "sent", "amount_overdue": 1000.0, "amount_outstanding": 1000.0},
             {"state": "draft", "amount_overdue": 1000.0, "amount_outstanding": 2000.0},
         ])
+        self.assertEqual(sent.line_ids.amount_residual_currency, 1000.0, "rebuilt as of the day sent")
 
     def test_paid_before_sending_leaves_the_draft(self):
         self._run("2026-05-25")
