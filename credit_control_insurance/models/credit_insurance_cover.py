@@ -48,8 +48,9 @@ class CreditInsuranceCover(models.Model):
                                 help="The insurer's decision on this request: a request is answered once.")
     in_force = fields.Boolean(
         compute="_compute_in_force", search="_search_in_force",
-        help="The decision in force today: the buyer's latest decision (other than a request) effective by "
-             "today, on a policy in force today, not expired. A refusal or withdrawal in force means no cover.")
+        help="The decision in force today under its policy: the buyer's latest decision on the policy (other than "
+             "a request) effective by today, the policy in force today, not expired. A refusal or withdrawal in "
+             "force means no cover under that policy.")
 
     # -------------------------------------------------------------------------
     # COMPUTE
@@ -158,36 +159,40 @@ class CreditInsuranceCover(models.Model):
 
     @api.model
     def _credit_current_covers(self, partner_ids, date):
-        """{commercial partner id: its cover decision in force on ``date``} for the current company."""
-        in_force = self._credit_in_force(date, partner_ids, self.env.company.ids)
-        covers = self.browse(list(in_force.values()))
-        return {cover.partner_id.id: cover for cover in covers}
+        """{commercial partner id: its cover on ``date``} for the current company: of the decisions in force
+        under its policies, the one covering the most (a refusal or withdrawal when none covers)."""
+        covers = self.browse(list(self._credit_in_force(date, partner_ids, self.env.company.ids).values()))
+        best = {}
+        for cover in covers.sorted(lambda c: (c._credit_covered_amount(), c.date_effective, c.id)):
+            best[cover.partner_id.id] = cover  # the last one covers the most
+        return best
 
     @api.model
     def _credit_in_force(self, date, partner_ids=None, company_ids=None):
-        """{(company id, commercial partner id): id of its cover decision in force on ``date``}, in one query,
-        for these buyers and companies (all of them when None): the latest decision (other than a mere
-        request) effective by then, on a policy in force then, unless it expired. A refusal or withdrawal is
-        in force too: it means no cover. An expired latest decision means no cover either; the decisions
-        before it do not come back."""
+        """{(company id, commercial partner id, policy id): id of the cover decision in force on ``date``}, in
+        one query, for these buyers and companies (all of them when None): under each policy, the latest
+        decision (other than a mere request) effective by then, on a policy in force then, unless it expired.
+        A refusal or withdrawal is in force too: it means no cover under that policy. An expired latest
+        decision means no cover either; the decisions before it do not come back."""
         self.env.flush_all()
         rows = self.env.execute_query(SQL(
             """
-            SELECT company_id, partner_id, id
-              FROM (SELECT DISTINCT ON (c.company_id, c.partner_id) c.company_id, c.partner_id, c.id, c.date_expiry
+            SELECT company_id, partner_id, policy_id, id
+              FROM (SELECT DISTINCT ON (c.company_id, c.partner_id, c.policy_id) c.company_id, c.partner_id,
+                           c.policy_id, c.id, c.date_expiry
                       FROM credit_insurance_cover c
                       JOIN credit_insurance_policy pol ON pol.id = c.policy_id
                      WHERE %(partners)s AND %(companies)s AND c.decision != 'requested'
                        AND c.date_effective <= %(date)s AND pol.state IN ('active', 'expired')
                        AND pol.date_start <= %(date)s AND pol.date_end >= %(date)s
-                     ORDER BY c.company_id, c.partner_id, c.date_effective DESC, c.id DESC) latest
+                     ORDER BY c.company_id, c.partner_id, c.policy_id, c.date_effective DESC, c.id DESC) latest
              WHERE latest.date_expiry IS NULL OR latest.date_expiry >= %(date)s
             """,
             date=date,
             partners=SQL("c.partner_id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL("TRUE"),
             companies=SQL("c.company_id = ANY(%s)", list(company_ids)) if company_ids is not None else SQL("TRUE"),
         ))
-        return {(company_id, partner_id): cover_id for company_id, partner_id, cover_id in rows}
+        return {(company_id, partner_id, policy_id): cover_id for company_id, partner_id, policy_id, cover_id in rows}
 
     def _credit_covered_amount(self):
         """The amount this decision covers, in the policy's currency: nothing for a refusal or withdrawal."""

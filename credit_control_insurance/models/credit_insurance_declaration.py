@@ -308,6 +308,11 @@ class CreditInsuranceDeclaration(models.Model):
                         declaration.year_closing != closing or declaration.currency_id.compare_amounts(
                             declaration.year_premium_before, due[year])):
                     declaration.write({"year_closing": closing, "year_premium_before": due[year]})
+                elif declaration.state == "submitted" and declaration.year_closing != closing:
+                    raise UserError(self.env._(
+                        "%(declaration)s is submitted and the policy year it is in would end elsewhere: reset the "
+                        "year's submitted declarations to draft before changing the policy's dates.",
+                        declaration=declaration.name))
                 elif declaration.state == "submitted" and declaration.year_closing and \
                         declaration.currency_id.compare_amounts(declaration.year_premium_before, due[year]):
                     raise UserError(self.env._(

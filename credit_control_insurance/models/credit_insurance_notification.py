@@ -177,6 +177,10 @@ class CreditInsuranceNotification(models.Model):
                 notification=missing[0].name))
         if empty := self.filtered(lambda n: not n.move_ids):
             raise UserError(self.env._("%(notification)s lists no invoice.", notification=empty[0].name))
+        if unposted := self.move_ids.filtered(lambda move: move.state != "posted"):
+            raise UserError(self.env._(
+                "%(invoices)s are no longer posted: take them off the notification before sending it.",
+                invoices=", ".join(unposted.mapped("display_name"))))
         today = fields.Date.context_today(self)
         if future := self.filtered(lambda n: n.date_sent > today):
             raise UserError(self.env._("%(notification)s cannot have been sent on %(date)s, after today.",
@@ -257,6 +261,8 @@ class CreditInsuranceNotification(models.Model):
         for company_id, company_rows in by_company.items():
             notifications.with_company(company_id)._credit_process_deadlines(company_rows, today)
         remaining = rows[0]["total"] - len(rows) if rows else 0
+        if not remaining:  # the run is over: every draft's instalments follow the day's payments
+            notifications.search([("state", "=", "draft")])._credit_refresh_totals()
         self.env["ir.cron"]._notify_progress(done=len(rows), remaining=remaining)
         return remaining
 
@@ -420,44 +426,78 @@ class CreditInsuranceNotification(models.Model):
 
     def _credit_refresh_totals(self, on_date_sent=False):
         """The overdue instalments (``line_ids``), overdue and outstanding amounts (company currency) and
-        earliest deadline of these draft notifications, in one round trip: overdue as of today, or with
-        ``on_date_sent`` as of the day each was sent. A sent notification keeps what it declared."""
-        if not self:
+        earliest deadline of the drafts among these notifications, in one round trip, as of today or, with
+        ``on_date_sent``, the day each was sent. A sent notification keeps what it declared."""
+        drafts = self.filtered(lambda notification: notification.state == "draft")
+        if not drafts:
             return
         self.env.flush_all()
-        drafts = SQL("SELECT id, COALESCE(CASE WHEN %s THEN date_sent END, %s) AS as_of "
-                     "FROM credit_insurance_notification WHERE id = ANY(%s) AND state = 'draft'",
-                     on_date_sent, fields.Date.context_today(self), self.ids)
+        instalments = drafts._credit_instalments_sql(on_date_sent)
         self.env.execute_query(SQL(
             """
-            DELETE FROM credit_insurance_notification_line WHERE notification_id IN (SELECT id FROM (%(drafts)s) d);
+            %(write_lines)s;
+            WITH %(instalments)s
+            UPDATE credit_insurance_notification n
+               SET amount_overdue = COALESCE((SELECT SUM(nl.amount_residual) FROM credit_insurance_notification_line nl
+                                               WHERE nl.notification_id = n.id), 0),
+                   amount_outstanding = COALESCE((SELECT SUM(i.residual) FROM instalment i
+                                                   WHERE i.notification_id = n.id), 0),
+                   deadline = (SELECT MIN(m.credit_insurance_deadline)
+                                 FROM credit_insurance_notification_account_move_rel r
+                                 JOIN account_move m ON m.id = r.move_id
+                                WHERE r.notification_id = n.id)
+             WHERE n.id = ANY(%(ids)s)
+            """, write_lines=drafts._credit_write_lines_sql(on_date_sent), instalments=instalments, ids=drafts.ids))
+        drafts.invalidate_recordset(["amount_overdue", "amount_outstanding", "deadline", "line_ids"])
+        self.env["credit.insurance.notification.line"].invalidate_model()
+
+    def _credit_write_lines_sql(self, on_date_sent=False):
+        """SQL: replace the lines of these notifications by their instalments past due on the day (today, or
+        with ``on_date_sent`` the day each was sent) with what they left unpaid that day."""
+        return SQL(
+            """
+            DELETE FROM credit_insurance_notification_line WHERE notification_id = ANY(%(ids)s);
+            WITH %(instalments)s
             INSERT INTO credit_insurance_notification_line
                    (notification_id, move_line_id, move_id, date_maturity, currency_id, amount_residual_currency,
                     amount_residual, invoice_amount_due)
-            SELECT d.id, l.id, l.move_id, l.date_maturity, l.currency_id, l.amount_residual_currency,
-                   l.amount_residual, m.amount_residual
-              FROM (%(drafts)s) d
-              JOIN credit_insurance_notification_account_move_rel r ON r.notification_id = d.id
-              JOIN account_move m ON m.id = r.move_id
-              JOIN account_move_line l ON l.move_id = m.id AND l.display_type = 'payment_term' AND NOT l.reconciled
-             WHERE l.date_maturity < d.as_of;
-            UPDATE credit_insurance_notification n
-               SET amount_overdue = COALESCE(t.overdue, 0), amount_outstanding = t.outstanding, deadline = t.deadline
-              FROM (SELECT d.id,
-                           (SELECT SUM(nl.amount_residual) FROM credit_insurance_notification_line nl
-                             WHERE nl.notification_id = d.id) AS overdue,
-                           COALESCE(SUM(l.amount_residual), 0) AS outstanding,
-                           MIN(m.credit_insurance_deadline) AS deadline
-                      FROM (%(drafts)s) d
-                      LEFT JOIN credit_insurance_notification_account_move_rel r ON r.notification_id = d.id
-                      LEFT JOIN account_move m ON m.id = r.move_id
-                      LEFT JOIN account_move_line l ON l.move_id = m.id AND l.display_type = 'payment_term'
-                                                   AND NOT l.reconciled
-                     GROUP BY d.id) t
-             WHERE n.id = t.id
-            """, drafts=drafts))
-        self.invalidate_recordset(["amount_overdue", "amount_outstanding", "deadline", "line_ids"])
-        self.env["credit.insurance.notification.line"].invalidate_model()
+            SELECT notification_id, id, move_id, date_maturity, currency_id, residual_currency, residual, invoice_due
+              FROM instalment
+             WHERE date_maturity < as_of AND residual_currency > 0
+            """, ids=self.ids, instalments=self._credit_instalments_sql(on_date_sent))
+
+    def _credit_instalments_sql(self, on_date_sent=False):
+        """SQL: the CTE ``instalment``, every receivable line of these notifications' posted invoices with what
+        it left unpaid as of today or, with ``on_date_sent``, the day each notification was sent: its amount
+        less the reconciliations dated by then (``residual_currency``, invoice currency), in company currency at
+        the invoice's rate (``residual``), and its invoice's total of those (``invoice_due``)."""
+        return SQL(
+            """
+            as_of AS (
+                SELECT n.id, COALESCE(CASE WHEN %(on_date_sent)s THEN n.date_sent END, %(today)s) AS day,
+                       cur.decimal_places
+                  FROM credit_insurance_notification n
+                  JOIN res_company c ON c.id = n.company_id
+                  JOIN res_currency cur ON cur.id = c.currency_id
+                 WHERE n.id = ANY(%(ids)s)
+            ), open_item AS (
+                SELECT a.id AS notification_id, l.id, l.move_id, l.date_maturity, l.currency_id, a.day AS as_of,
+                       a.decimal_places, l.balance, l.amount_currency,
+                       l.amount_currency - COALESCE(SUM(p.debit_amount_currency), 0) AS residual_currency
+                  FROM as_of a
+                  JOIN credit_insurance_notification_account_move_rel r ON r.notification_id = a.id
+                  JOIN account_move m ON m.id = r.move_id AND m.state = 'posted'
+                  JOIN account_move_line l ON l.move_id = m.id AND l.display_type = 'payment_term'
+                  LEFT JOIN account_partial_reconcile p ON p.debit_move_id = l.id AND p.max_date <= a.day
+                 GROUP BY a.id, a.day, a.decimal_places, l.id
+            ), instalment AS (
+                SELECT o.*,
+                       ROUND(o.residual_currency * o.balance / NULLIF(o.amount_currency, 0), o.decimal_places)
+                           AS residual,
+                       SUM(o.residual_currency) OVER (PARTITION BY o.notification_id, o.move_id) AS invoice_due
+                  FROM open_item o
+            )
+            """, on_date_sent=on_date_sent, today=fields.Date.context_today(self), ids=self.ids)
 
     def _credit_schedule_activities(self):
         """One 'Insurer Notification Due' activity per new draft, for its responsible person, due on the deadline."""

@@ -22,5 +22,5 @@ class CreditInsuranceNotificationLine(models.Model):
                                                help="The instalment's unpaid amount, in the invoice's currency.")
     amount_residual = fields.Monetary(string="In Company Currency", currency_field="company_currency_id",
                                       readonly=True)
-    invoice_amount_due = fields.Monetary(string="Invoice Amount Due", readonly=True,
+    invoice_amount_due = fields.Monetary(readonly=True,
                                          help="The invoice's whole unpaid amount that day, in its currency.")

@@ -224,6 +224,14 @@ class CreditInsurancePolicy(models.Model):
     # ACTIONS
     # -------------------------------------------------------------------------
 
+    def write(self, vals):
+        result = super().write(vals)
+        if {"date_start", "date_end"} & set(vals):  # the policy years move: the true-ups follow, or are refused
+            declarations = self.env["credit.insurance.declaration"].search(
+                [("policy_id", "in", self.ids), ("state", "!=", "cancelled")])
+            declarations._credit_refresh_years()
+        return result
+
     def action_activate(self):
         self._check_state("draft")
         self.write({"state": "active"})
@@ -267,7 +275,8 @@ class CreditInsurancePolicy(models.Model):
                                        ("date_end", ">=", today)])
         due = policies.filtered(lambda policy: policy.renewal_scheduled_end != policy.date_end)
         activity_type = self.env.ref("credit_control_insurance.mail_activity_type_policy_renewal")
-        for policy in due:
+        for policy in due:  # an end date that moved replaces the activity of the former one
+            policy.activity_unlink(["credit_control_insurance.mail_activity_type_policy_renewal"])
             policy.activity_schedule(
                 activity_type_id=activity_type.id, date_deadline=policy.date_renewal,
                 user_id=policy._credit_renewal_user().id,

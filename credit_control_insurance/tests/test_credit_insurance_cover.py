@@ -235,6 +235,24 @@ class TestCreditInsuranceCover(CreditControlCommon):
             expired.invalidate_recordset(["in_force"])
             self.assertTrue(expired.in_force)
 
+    def test_a_refusal_under_one_policy_keeps_the_other_policys_grant(self):
+        """Invariant: decisions are in force per policy; the buyer's cover is the one covering the most, so a
+        refusal under a second insurer's policy does not take away the grant under the first, and the invoice
+        is insured under it."""
+        other = self.env["credit.insurance.policy"].create({
+            "policy_number": "COF-1", "insurer_id": self._customer("Coface").id, "date_start": "2026-01-01",
+            "date_end": "2026-12-31"})
+        other.action_activate()
+        buyer = self._customer("Hubei Motors", credit_no_limit=True)
+        grant = self._cover("granted", "2026-01-01", 50000.0, buyer=buyer)
+        refusal = self.Cover.create({"partner_id": buyer.id, "policy_id": other.id, "decision": "refused",
+                                     "date_effective": "2026-02-01"})
+        with freeze_time("2026-03-01"):
+            invoice = self._invoice(buyer, 1000.0, "2026-03-01")
+            self.assertEqual((grant.in_force, refusal.in_force), (True, True))
+        self.assertEqual(self._in_force("2026-03-01", buyer), grant)
+        self.assertEqual((invoice.credit_insured, invoice.credit_insurance_policy_id), (True, self.policy))
+
     def test_rights_and_companies(self):
         user = new_test_user(self.env, "cc_user", groups="credit_control.group_credit_control_user",
                              company_id=self.env.company.id)

@@ -212,6 +212,24 @@ class TestCreditInsuranceDeclaration(CreditControlCommon):
         with self.assertRaisesRegex(UserError, "reset it to draft before changing"):
             q3.action_compute()
 
+    def test_the_policy_s_dates_move_the_true_up_or_are_refused(self):
+        """Invariant: moving a policy's dates moves its years' true-ups: a draft that closed the year no longer
+        does; once the year's closing declaration is submitted, the change is refused until it is reset.
+        Policy to 09-30, minimum 12,000: Q3 closes the year (12,000 true-up). Extended to 12-31 with Q3 a draft:
+        Q3 no longer closes it. With Q1–Q3 submitted and the end at 09-30 again, extending it is refused."""
+        policy, _buyer = self._annual("P-MOVE", "2026-01-01", "2026-09-30")
+        q1, q2, q3 = self._declare(policy, *self.QUARTERS[:3])
+        self.assertRecordValues(q3, [{"year_closing": True, "true_up": 12000.0}])
+        policy.date_end = "2026-12-31"
+        self.assertRecordValues(q3, [{"year_closing": False, "true_up": 0.0}])
+        policy.date_end = "2026-09-30"
+        (q1 | q2 | q3).action_submit()
+        with self.assertRaises(UserError) as refused:  # (assertRaises rolls the write back)
+            policy.date_end = "2026-12-31"
+        self.assertIn("before changing the policy's dates", str(refused.exception))
+        policy.invalidate_recordset()
+        self.assertEqual(policy.date_end, fields.Date.to_date("2026-09-30"))
+
     def test_a_period_that_starts_before_the_policy_counts_in_its_first_year(self):
         """Invariant: the first period of a policy that starts mid-period belongs to its first year. Policy from
         2026-02-01 to 2027-01-31: Q1 2026 (1,000,000, 10,000 due) and the empty quarters up to Q1 2027, which

@@ -1,4 +1,5 @@
 import io
+from contextlib import contextmanager
 from datetime import date, datetime
 
 import openpyxl
@@ -55,6 +56,12 @@ class TestCreditInsuranceNotification(CreditControlCommon):
     @staticmethod
     def _late_warnings(notification):
         return notification.message_ids.filtered(lambda m: "after the notification deadline" in (m.body or ""))
+
+    @contextmanager
+    def _refused(self, exception, text):
+        with self.assertRaises(exception) as catcher:
+            yield
+        self.assertIn(text, str(catcher.exception))
 
     def _xlsx(self, notification):
         action = notification.action_export_xlsx()
@@ -242,6 +249,62 @@ class TestCreditInsuranceNotification(CreditControlCommon):
                         .iter_rows(values_only=True))
         self.assertEqual(rows[1][2:10], (self.invoice.name, datetime(2026, 3, 1), datetime(2026, 3, 31), 56, 1000.0,
                                          1000.0, "USD", datetime(2026, 5, 30)))
+
+    def test_what_is_declared_is_what_was_unpaid_on_the_day_sent(self):
+        """Invariant: a notification declares each instalment for what it left unpaid on the day sent, even when
+        it is marked sent later: the reconciliations dated after that day do not count, those before do. A
+        draft follows the day's payments after each daily run. An invoice reset to draft cannot be declared.
+
+        1,000 due 03-31; 400 paid on 05-26 (after the 05-25 run): the draft shows 600 after the 05-26 run.
+        Sent on 05-26 but marked on 05-28, with 100 more paid on 05-27: 600 declared (1,000 − 400)."""
+        reset_buyer = self._customer("Reset Buyer")
+        self._cover(reset_buyer, self.policy)
+        reset = self._invoice(reset_buyer, 700.0, "2026-03-01")
+        self._run("2026-05-25")
+        reset.button_draft()
+        self._notifications(reset_buyer).date_sent = "2026-05-25"
+        with freeze_time("2026-05-25"), self._refused(UserError, "no longer posted"):
+            self._notifications(reset_buyer).action_send()
+        notification = self._notifications()
+        self._pay(self.invoice, 400.0, "2026-05-26")
+        self._run("2026-05-26")
+        self.assertEqual((notification.line_ids.amount_residual_currency, notification.amount_overdue),
+                         (600.0, 600.0))
+        self._pay(self.invoice, 100.0, "2026-05-27")
+        notification.date_sent = "2026-05-26"
+        with freeze_time("2026-05-28"):
+            notification.action_send()
+        self.assertRecordValues(notification.line_ids, [{"amount_residual_currency": 600.0,
+                                                         "invoice_amount_due": 600.0}])
+        self.assertEqual((notification.amount_overdue, notification.amount_outstanding), (600.0, 600.0))
+
+    def test_foreign_currency_instalments_at_the_invoice_rate(self):
+        """Invariant: a foreign-currency instalment is declared in its currency and, in company currency, at
+        its invoice's rate; the upgrade rebuilds the same figures as sending does.
+
+        EUR 1,000 on 03-01 at 1 USD = 2 EUR (USD 500); EUR 300 paid on 05-20 at 4, a EUR 100 credit note
+        reconciled on 05-21: EUR 600 declared, USD 600 / 2 = 300."""
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 2.0), ("2026-05-01", 4.0)])
+        buyer = self._customer("Ningbo Port")
+        self._cover(buyer, self.policy)
+        invoice = self._invoice(buyer, 1000.0, "2026-03-01", currency=eur)
+        self._run("2026-05-25")
+        notification = self._notifications(buyer)
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids).create(
+            {"payment_date": "2026-05-20", "amount": 300.0, "currency_id": eur.id})._create_payments()
+        refund = self._invoice(buyer, 100.0, "2026-05-21", move_type="out_refund", currency=eur)
+        (refund | invoice).line_ids.filtered(lambda line: line.display_type == "payment_term").reconcile()
+        notification.date_sent = "2026-05-26"
+        with freeze_time("2026-05-26"):
+            notification.action_send()
+        fields_ = ["amount_residual_currency", "amount_residual", "invoice_amount_due"]
+        self.assertRecordValues(notification.line_ids, [{"amount_residual_currency": 600.0, "amount_residual": 300.0,
+                                                         "invoice_amount_due": 600.0}])
+        sent = notification.line_ids.read(fields_)
+        with freeze_time("2026-05-26"):
+            self._run_migration("credit_control_insurance", "18.0.1.3.0", "post-migrate.py")
+        self.assertEqual([{k: v for k, v in row.items() if k != "id"} for row in notification.line_ids.read(fields_)],
+                         [{k: v for k, v in row.items() if k != "id"} for row in sent])
 
     def test_upgrade_keeps_what_sent_notifications_declared(self):
         """Invariant (18.0.1.3.0): a notification sent before the upgrade declared its invoices' whole unpaid

@@ -99,10 +99,12 @@ class TestCreditInsurancePolicy(CreditControlCommon):
 
     def test_renewal_activity_before_the_end(self):
         """Invariant: an active policy gives its responsible person one renewal activity, on the day that is
-        ``renewal_notice_days`` before its end (due that day), and again only when its end date moves.
+        ``renewal_notice_days`` before its end (due that day), and again only when its end date moves, which
+        replaces the former one (later or earlier).
 
         Ends 2026-12-31, 30 days' notice: due 2026-12-01; nothing on 11-30, one activity from 12-01 (29 days
-        before the end it is still there, once). Extended to 2027-06-30: a new one due 2027-05-31."""
+        before the end it is still there, once). Extended to 2027-06-30: a new one due 2027-05-31; moved back to
+        2027-06-20: one due 2027-05-21."""
         responsible = new_test_user(self.env, "renewal_mgr", groups="credit_control.group_credit_control_manager")
         self.policy.write({"renewal_notice_days": 30, "user_id": responsible.id})
         self.policy.action_activate()
@@ -131,8 +133,14 @@ class TestCreditInsurancePolicy(CreditControlCommon):
         self.policy.date_end = "2027-06-30"
         with freeze_time("2027-05-31"):
             Policy._cron_policy_renewals()
-        self.assertEqual(renewals(self.policy).mapped("date_deadline"),
-                         [fields.Date.to_date("2026-12-01"), fields.Date.to_date("2027-05-31")])
+        self.assertEqual(renewals(self.policy).mapped("date_deadline"), [fields.Date.to_date("2027-05-31")],
+                         "the activity of the former end date is replaced")
+        self.policy.date_end = "2027-06-20"  # moved earlier: replaced again, due 30 days before
+        with freeze_time("2027-06-01"):
+            Policy._cron_policy_renewals()
+        activity = renewals(self.policy)
+        self.assertEqual(activity.date_deadline, fields.Date.to_date("2027-05-21"))
+        self.assertIn("06/20/2027", activity.summary)
         with self.assertRaises(ValidationError):
             self.policy.renewal_notice_days = -1
 

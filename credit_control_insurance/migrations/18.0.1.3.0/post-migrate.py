@@ -4,7 +4,7 @@
   its lines; the invoices' whole unpaid amount is the new amount outstanding. Drafts are computed again; a sent
   or cancelled notification declared its invoices' whole unpaid amount, which becomes its amount outstanding,
   keeps its amount overdue, and gets as lines its instalments past due on the day sent, with what they left
-  unpaid that day (their amounts less the reconciliations made by then);
+  unpaid that day (their amounts less the reconciliations dated by then), as a notification sent now;
 - policies may have an annual aggregate first loss (none before) and a claim's explanation names the claims that
   hold the maximum liability: draft claims are computed again, filed ones keep their figures;
 - a policy has a responsible person for its renewal: the internal user who created it, while active (the
@@ -22,28 +22,9 @@ def migrate(cr, version):
     env = api.Environment(cr, SUPERUSER_ID, {})
     cr.execute(SQL("UPDATE credit_insurance_notification SET amount_outstanding = amount_overdue "
                    "WHERE state != 'draft'"))
-    cr.execute(SQL(
-        """
-        WITH item AS (
-            SELECT n.id AS notification_id, l.id, l.move_id, l.date_maturity, l.currency_id,
-                   l.amount_currency - COALESCE(SUM(p.debit_amount_currency), 0) AS residual_currency,
-                   l.balance - COALESCE(SUM(p.amount), 0) AS residual, n.date_sent, l.date_maturity < n.date_sent AS due
-              FROM credit_insurance_notification n
-              JOIN credit_insurance_notification_account_move_rel r ON r.notification_id = n.id
-              JOIN account_move_line l ON l.move_id = r.move_id AND l.display_type = 'payment_term'
-              LEFT JOIN account_partial_reconcile p ON p.debit_move_id = l.id AND p.max_date <= n.date_sent
-             WHERE n.state != 'draft' AND n.date_sent IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM credit_insurance_notification_line nl WHERE nl.notification_id = n.id)
-             GROUP BY n.id, l.id
-        )
-        INSERT INTO credit_insurance_notification_line
-               (notification_id, move_line_id, move_id, date_maturity, currency_id, amount_residual_currency,
-                amount_residual, invoice_amount_due)
-        SELECT notification_id, id, move_id, date_maturity, currency_id, residual_currency, residual, invoice_due
-          FROM (SELECT item.*, SUM(residual_currency) OVER (PARTITION BY notification_id, move_id) AS invoice_due
-                  FROM item) i
-         WHERE due AND residual_currency > 0
-        """))
+    sent = env["credit.insurance.notification"].search([("state", "!=", "draft"), ("date_sent", "!=", False)])
+    env.flush_all()
+    env.cr.execute(sent._credit_write_lines_sql(on_date_sent=True))
     env["credit.insurance.notification"].search([("state", "=", "draft")])._credit_refresh_totals()
     cr.execute(SQL(
         """
