@@ -436,17 +436,25 @@ class CreditInsuranceNotification(models.Model):
         self.env.execute_query(SQL(
             """
             %(write_lines)s;
-            WITH %(instalments)s
+            WITH %(instalments)s, outstanding AS (
+                SELECT notification_id, SUM(residual) AS amount FROM instalment GROUP BY notification_id
+            ), overdue AS (
+                SELECT notification_id, SUM(amount_residual) AS amount FROM credit_insurance_notification_line
+                 WHERE notification_id = ANY(%(ids)s) GROUP BY notification_id
+            ), deadline AS (
+                SELECT r.notification_id, MIN(m.credit_insurance_deadline) AS day
+                  FROM credit_insurance_notification_account_move_rel r
+                  JOIN account_move m ON m.id = r.move_id
+                 WHERE r.notification_id = ANY(%(ids)s) GROUP BY r.notification_id
+            )
             UPDATE credit_insurance_notification n
-               SET amount_overdue = COALESCE((SELECT SUM(nl.amount_residual) FROM credit_insurance_notification_line nl
-                                               WHERE nl.notification_id = n.id), 0),
-                   amount_outstanding = COALESCE((SELECT SUM(i.residual) FROM instalment i
-                                                   WHERE i.notification_id = n.id), 0),
-                   deadline = (SELECT MIN(m.credit_insurance_deadline)
-                                 FROM credit_insurance_notification_account_move_rel r
-                                 JOIN account_move m ON m.id = r.move_id
-                                WHERE r.notification_id = n.id)
-             WHERE n.id = ANY(%(ids)s)
+               SET amount_overdue = COALESCE(overdue.amount, 0), amount_outstanding = COALESCE(outstanding.amount, 0),
+                   deadline = deadline.day
+              FROM unnest(%(ids)s::int[]) AS d(id)
+              LEFT JOIN overdue ON overdue.notification_id = d.id
+              LEFT JOIN outstanding ON outstanding.notification_id = d.id
+              LEFT JOIN deadline ON deadline.notification_id = d.id
+             WHERE n.id = d.id
             """, write_lines=drafts._credit_write_lines_sql(on_date_sent), instalments=instalments, ids=drafts.ids))
         drafts.invalidate_recordset(["amount_overdue", "amount_outstanding", "deadline", "line_ids"])
         self.env["credit.insurance.notification.line"].invalidate_model()
