@@ -271,8 +271,7 @@ class CreditWarning(models.Model):
         # the credit controller if a Credit Control Manager of the company, else one of those managers (the
         # controller still, when the company has no manager at all: someone must act)
         users = to_escalate._credit_responsible_users(managers_only=True)
-        managers = self.env.ref("credit_control.group_credit_control_manager").sudo().users.filtered(
-            lambda user: company in user.company_ids and not user.share)
+        managers = company._credit_managers()
         users = {pid: user if user in managers else managers[:1] or user for pid, user in users.items()}
         self.env["mail.activity"].create([{
             "res_model_id": self.env["ir.model"]._get_id("res.partner"),

@@ -188,6 +188,12 @@ class ResCompany(models.Model):
         self.env["credit.warning.rule"].sudo()._credit_create_defaults(self)
         self.env["credit.cash.contingency"].sudo()._credit_create_defaults(self)
 
+    def _credit_managers(self):
+        """The internal users of the Credit Control Manager group who work in this company."""
+        self.ensure_one()
+        return self.env.ref("credit_control.group_credit_control_manager").sudo().users.filtered(
+            lambda user: self in user.company_ids and not user.share)
+
     def _credit_bank_details(self):
         """The bank account customers pay to, as shown on statements and letters: the company's first one, or
         False when it has none (the documents then show no payment block at all)."""

@@ -523,9 +523,7 @@ class ResPartner(models.Model):
 
     def _credit_responsible_users(self, managers_only=False):
         """{partner id: responsible user} for these customers, reading them all at once."""
-        managers = self.env.ref("credit_control.group_credit_control_manager").sudo().users.filtered(
-            lambda user: self.env.company in user.company_ids and not user.share)
-        fallback = managers[:1] or self.env.user
+        fallback = self.env.company._credit_managers()[:1] or self.env.user
         self.sudo().fetch(["credit_user_id", "user_id"])  # these two only, for the whole batch
         return {partner.id: partner.credit_user_id or (not managers_only and partner.user_id) or fallback
                 for partner in self.sudo()}

@@ -295,9 +295,7 @@ class CreditInsurancePolicy(models.Model):
         self.ensure_one()
         if self.user_id.active:
             return self.user_id
-        managers = self.env.ref("credit_control.group_credit_control_manager").sudo().users.filtered(
-            lambda user: self.company_id in user.company_ids and not user.share)
-        return managers[:1] or self.env.ref("base.user_admin")
+        return self.company_id._credit_managers()[:1] or self.env.ref("base.user_admin")
 
     def _credit_open_related(self, model, name):
         """The list of ``model``'s records of this policy, new ones on it."""

@@ -38,6 +38,20 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         policy.action_activate()
         return policy
 
+    def _instalment_invoice(self, name):
+        """A buyer covered under the policy and its posted invoice of 2,000 on 2026-03-01, half due 30 days
+        later (03-31), half 120 days later (06-29)."""
+        term = self.env["account.payment.term"].create({"name": "50/50 30-120", "line_ids": [
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 120}),
+        ]})
+        buyer = self._customer(name)
+        self._cover(buyer, self.policy)
+        invoice = self._invoice(buyer, 2000.0, "2026-03-01", post=False)
+        invoice.invoice_payment_term_id = term
+        invoice.action_post()
+        return buyer, invoice
+
     @classmethod
     def _cover(cls, buyer, policy):
         return cls.env["credit.insurance.cover"].create({
@@ -162,15 +176,7 @@ class TestCreditInsuranceNotification(CreditControlCommon):
 
         2,000 on 2026-03-01: 1,000 due 03-31 and 1,000 due 06-29 (120 days). Deadline 03-31 + 60 = 05-30,
         warned from 05-25; once the first is paid, 06-29 + 60 = 08-28."""
-        term = self.env["account.payment.term"].create({"name": "50/50", "line_ids": [
-            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
-            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 120}),
-        ]})
-        buyer = self._customer("Hubei Pumps")
-        self._cover(buyer, self.policy)
-        invoice = self._invoice(buyer, 2000.0, "2026-03-01", post=False)
-        invoice.invoice_payment_term_id = term
-        invoice.action_post()
+        buyer, invoice = self._instalment_invoice("Hubei Pumps")
         self.assertEqual((invoice.invoice_date_due, invoice.credit_date_due), (date(2026, 6, 29), date(2026, 3, 31)))
         self.assertEqual(invoice.credit_insurance_deadline, date(2026, 5, 30))
         self._run("2026-04-01")
@@ -192,15 +198,7 @@ class TestCreditInsuranceNotification(CreditControlCommon):
 
         2,000 on 2026-03-01, 50% due 03-31 and 50% due 06-29 (30 and 120 days), 60-day extension: deadline
         03-31 + 60 = 05-30 (not 06-29 + 60 = 08-28); still to notify on 05-30, cover at risk on 05-31."""
-        term = self.env["account.payment.term"].create({"name": "50/50 30-120", "line_ids": [
-            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
-            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 120}),
-        ]})
-        buyer = self._customer("Jiangsu Valves")
-        self._cover(buyer, self.policy)
-        invoice = self._invoice(buyer, 2000.0, "2026-03-01", post=False)
-        invoice.invoice_payment_term_id = term
-        invoice.action_post()
+        buyer, invoice = self._instalment_invoice("Jiangsu Valves")
         self.assertEqual(invoice.invoice_date_due, date(2026, 6, 29))
         self.assertEqual(invoice.credit_insurance_deadline, date(2026, 5, 30))
         self._run("2026-05-25")  # 05-30 - 5 days' notice
@@ -315,15 +313,7 @@ class TestCreditInsuranceNotification(CreditControlCommon):
         sent.date_sent = "2026-05-25"
         with freeze_time("2026-05-25"):
             sent.action_send()
-        term = self.env["account.payment.term"].create({"name": "50/50", "line_ids": [
-            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
-            Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 120}),
-        ]})
-        buyer = self._customer("Anhui Cables")
-        self._cover(buyer, self.policy)
-        invoice = self._invoice(buyer, 2000.0, "2026-03-01", post=False)
-        invoice.invoice_payment_term_id = term
-        invoice.action_post()
+        buyer, invoice = self._instalment_invoice("Anhui Cables")
         self._run("2026-05-25")
         draft = self._notifications(buyer)
         self.env.flush_all()
