@@ -7,3 +7,4 @@ from . import test_credit_insurance_xlsx
 from . import test_ui
 from . import test_credit_insurance_uninstall
 from . import test_credit_insurance_evidence
+from . import test_credit_insurance_first_loss
